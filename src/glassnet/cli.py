@@ -1,0 +1,205 @@
+"""The `glassnet` command line: a thin layer over the public Python API."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import __version__
+
+
+def _cmd_md(args) -> int:
+    """A short KA simulation that prints its thermodynamics (LJ units)."""
+    from .simulation import Simulation
+
+    t0 = time.perf_counter()
+    print(f"Kob-Andersen 80:20, N={args.n}, density {args.density} (LJ units), seed {args.seed}")
+    sim = Simulation.from_scratch(args.n, density=args.density, temperature=args.temperature,
+                                  seed=args.seed)
+    print(f"melted at T=2.0 and settled at T={args.temperature}: {time.perf_counter() - t0:.1f} s")
+    steps = int(round(args.time / sim.dt))
+    nvt = sim.run(steps, temperature=args.temperature, report_every=max(1, steps // 10))
+    nve = sim.run(steps, report_every=max(1, steps // 10))
+    header = f"{'ensemble':>8} {'t (tau)':>9} {'T':>7} {'U/N':>9} {'K/N':>7} {'E/N':>9} {'P':>7}"
+    print(header)
+    for name, th in (("NVT", nvt), ("NVE", nve)):
+        for row in zip(th.time, th.temperature, th.potential_energy, th.kinetic_energy,
+                       th.total_energy, th.pressure):
+            t, temp, u, k, e, p = row
+            print(f"{name:>8} {t:9.2f} {temp:7.4f} {u:9.4f} {k:7.4f} {e:9.4f} {p:7.3f}")
+    print(f"NVE energy drift over {args.time:g} tau: {nve.drift():.2e} epsilon per particle")
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+    sim.close()
+    return 0
+
+
+def _cmd_import(args) -> int:
+    from .train import import_bapst_checkpoint
+
+    out = import_bapst_checkpoint(args.source, args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from .io import read_labelled
+    from .model import ModelConfig
+    from .train import TrainConfig, Trainer
+
+    train_set = [c for path in args.data for c in read_labelled(path, "train" if args.valid is None
+                                                                 and path.endswith(".h5") else None)]
+    if args.valid:
+        valid_set = read_labelled(args.valid, "valid" if args.valid.endswith(".h5") else None)
+    else:
+        valid_set = [c for path in args.data for c in read_labelled(path, "valid")]
+    outputs = args.output_index
+    n_out = len(outputs) if outputs else len(train_set[0].targets)
+    mcfg = ModelConfig(hidden=args.hidden, mlp_layers=args.mlp_layers, steps=args.mp_steps,
+                       n_outputs=n_out, r_cut=args.r_cut)
+    tcfg = TrainConfig(steps=args.steps, lr=args.lr, clip=args.clip, augment=not args.no_augment,
+                       seed=args.seed, eval_every=args.eval_every, device=args.device)
+    t0 = time.perf_counter()
+    trainer = Trainer(train_set, valid_set, mcfg, tcfg, args.out, outputs, train_set[0].times)
+    start = trainer.step
+    last = trainer.run(progress=not args.quiet)
+    dt = time.perf_counter() - t0
+    done = trainer.step - start
+    print(f"trained {done} steps in {dt:.0f} s ({dt / max(done, 1):.2f} s/step) on {trainer.device}; "
+          f"best validation r = {trainer.best_r:.3f}; final {last.get('valid_r_mean', float('nan')):.3f}")
+    print(f"checkpoints in {args.out}: best.pt (selected on validation), last.pt; metrics.csv")
+    return 0
+
+
+def _format_eval(result) -> str:
+    lines = [f"{'output':>6} {'t (tau)':>10} {'r mean':>7} {'r std':>6} {'n':>3}"]
+    times = result["times"] or [float("nan")] * len(result["mean"])
+    for k, (t, m, s) in enumerate(zip(times, result["mean"], result["std"])):
+        lines.append(f"{k:6d} {t:10.4g} {m:7.3f} {s:6.3f} {result['n_configurations']:3d}")
+    return "\n".join(lines)
+
+
+def _cmd_evaluate(args) -> int:
+    import json
+
+    from .io import read_labelled
+    from .train import Predictor, evaluate
+
+    predictor = Predictor(args.checkpoint, device=args.device, symmetrize=args.symmetrize)
+    configs = read_labelled(args.data, args.split if args.data.endswith(".h5") else None)
+    res = evaluate(predictor, configs, args.output_index)
+    print(_format_eval(res))
+    if args.out:
+        rows = [{"model": args.checkpoint, "data": args.data, "split": args.split, "output": k,
+                 "time": (res["times"] or [None] * len(res["mean"]))[k], "r_mean": float(m),
+                 "r_std": float(s), "n_configurations": res["n_configurations"]}
+                for k, (m, s) in enumerate(zip(res["mean"], res["std"]))]
+        if args.out.endswith(".json"):
+            with open(args.out, "w") as f:
+                json.dump(rows, f, indent=1)
+        else:
+            import csv
+            with open(args.out, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=list(rows[0]))
+                w.writeheader()
+                w.writerows(rows)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    import numpy as np
+
+    from .io import read_configurations, write_predictions
+    from .train import Predictor
+
+    predictor = Predictor(args.checkpoint, device=args.device, symmetrize=args.symmetrize)
+    configs = read_configurations(args.input)
+    preds = [predictor.predict(c) for c in configs]
+    write_predictions(args.out, configs, preds, predictor.times)
+    print(f"predicted {len(configs)} configuration(s), {sum(c.n for c in configs)} particles, "
+          f"{preds[0].shape[1]} output(s); mean prediction {np.mean(preds[0]):.4g}; wrote {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="glassnet", description=__doc__)
+    p.add_argument("--version", action="version", version=f"glassnet {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    md = sub.add_parser("md", help="run a short Kob-Andersen simulation and print its thermodynamics")
+    md.add_argument("--n", type=int, default=1000, help="number of particles")
+    md.add_argument("--density", type=float, default=1.2, help="number density (sigma^-3)")
+    md.add_argument("--temperature", type=float, default=0.8, help="temperature (epsilon/k_B)")
+    md.add_argument("--time", type=float, default=25.0, help="length of the NVT and NVE runs (tau)")
+    md.add_argument("--seed", type=int, default=0)
+    md.set_defaults(func=_cmd_md)
+    demo = sub.add_parser("demo", parents=[], help="the main job on its small default (for now: `md`)")
+    for action in md._actions[1:]:
+        demo._add_action(action)
+    demo.set_defaults(func=_cmd_md)
+
+    imp = sub.add_parser("import-bapst-checkpoint",
+                         help="convert the published TensorFlow checkpoint (no TensorFlow needed)")
+    imp.add_argument("source", help="checkpoint folder, prefix or .index file")
+    imp.add_argument("out", help="glassnet checkpoint to write (.pt)")
+    imp.set_defaults(func=_cmd_import)
+
+    tr = sub.add_parser("train", help="train the graph network on propensity data")
+    tr.add_argument("data", nargs="+", help="training data: glassnet .h5 (its train split) or Bapst .pickle")
+    tr.add_argument("--valid", help="validation data (default: the valid split of the .h5 files)")
+    tr.add_argument("--out", required=True, help="output folder (resumes from its last.pt)")
+    tr.add_argument("--output-index", type=int, nargs="+",
+                    help="which timescales (rows of the targets) to predict; default all, one network")
+    tr.add_argument("--steps", type=int, default=1000, help="optimisation steps, one system each")
+    tr.add_argument("--lr", type=float, default=1e-4)
+    tr.add_argument("--clip", type=float, default=1.0, help="global gradient-norm clip")
+    tr.add_argument("--no-augment", action="store_true", help="no random cube symmetries")
+    tr.add_argument("--eval-every", type=int, default=100)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--hidden", type=int, default=64)
+    tr.add_argument("--mlp-layers", type=int, default=2)
+    tr.add_argument("--mp-steps", type=int, default=7, help="message-passing steps")
+    tr.add_argument("--r-cut", type=float, default=2.0, help="graph cutoff (sigma)")
+    tr.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    tr.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser("evaluate", help="Pearson r (type A) per timescale of a checkpoint on data")
+    ev.add_argument("checkpoint")
+    ev.add_argument("data", help="glassnet .h5 or Bapst .pickle with propensities")
+    ev.add_argument("--split", default="test", help="split of a .h5 dataset (default test)")
+    ev.add_argument("--output-index", type=int, nargs="+",
+                    help="target rows matching the outputs (default: from the checkpoint)")
+    ev.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")
+    ev.add_argument("--out", help="write the table as .csv or .json")
+    ev.add_argument("--device")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="predict per-particle propensities for your configurations")
+    pr.add_argument("checkpoint")
+    pr.add_argument("input", help=".pickle, .gsd, .xyz/.extxyz, .dump/.lammpstrj or glassnet .h5")
+    pr.add_argument("--out", required=True, help="predictions file: .h5 or .csv")
+    pr.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")
+    pr.add_argument("--device")
+    pr.set_defaults(func=_cmd_predict)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .graph import GraphError
+    from .io import FormatError
+    from .model import ModelError
+    from .simulation import SimulationError
+    try:
+        return args.func(args)
+    except (SimulationError, FormatError, ModelError, GraphError) as err:
+        print(f"glassnet {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"glassnet {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,428 @@
+"""Reading and writing configurations and published data files.
+
+Formats:
+- Bapst et al. (2020) pickle files (``test_large.pickle`` and the published training data): a dict of
+  numpy arrays. They are read with a restricted unpickler that admits numpy globals only; a bare
+  ``pickle.load`` would run any code the file names.
+- Configurations for prediction: the published pickle, GSD (HOOMD), LAMMPS dump and extended XYZ (via
+  ``ase``), and glassnet's own HDF5 files. All readers return a :class:`Configuration`.
+
+Units: positions and box in sigma (LJ units). Types are 0 (A) and 1 (B).
+"""
+from __future__ import annotations
+
+import io as _io
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+__all__ = [
+    "FormatError",
+    "Configuration",
+    "load_bapst_pickle",
+    "save_bapst_pickle",
+    "read_configurations",
+    "read_labelled",
+    "Dataset",
+    "read_dataset",
+    "write_dataset",
+    "bapst_propensities",
+    "write_predictions",
+]
+
+
+class FormatError(ValueError):
+    """A file that is missing, truncated, corrupt or not in the expected format."""
+
+
+@dataclass
+class Configuration:
+    """One configuration of particles, optionally with measured propensities.
+
+    Attributes:
+        positions: (N, 3) float64 positions (sigma).
+        types: (N,) int64 types, 0 (A) or 1 (B).
+        box: (3,) float64 box lengths (sigma), corner at the origin.
+        targets: (T, N) float64 propensities (sigma) at ``times`` or None.
+        times: (T,) float64 times (tau) of the targets, or None.
+        metadata: free-form dict (temperature, source file, ...).
+    """
+
+    positions: np.ndarray
+    types: np.ndarray
+    box: np.ndarray
+    targets: np.ndarray | None = None
+    times: np.ndarray | None = None
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.positions)
+
+
+_NUMPY_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),
+}
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickler that resolves only the numpy globals needed to rebuild arrays."""
+
+    def find_class(self, module, name):
+        if (module, name) in _NUMPY_GLOBALS:
+            return super().find_class(module, name)
+        raise FormatError(f"refusing to unpickle global {module}.{name}: only numpy arrays are allowed")
+
+
+def _restricted_load(path: Path):
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise FormatError(f"cannot read {path}: {err}") from err
+    try:
+        return _NumpyOnlyUnpickler(_io.BytesIO(data), encoding="latin1").load()
+    except FormatError:
+        raise
+    except Exception as err:  # truncated or corrupt streams raise many different errors
+        raise FormatError(f"{path} is not a readable pickle file (truncated or corrupt?): {err}") from err
+
+
+def load_bapst_pickle(path) -> dict:
+    """Load a Bapst et al. (2020) pickle file safely (numpy globals only).
+
+    Returns the dict with keys ``positions`` (N, 3), ``types`` (N,), ``box`` (3,), ``time`` (list),
+    ``time_indices`` (list), ``is_values`` (array), ``trajectory_target_positions`` and optional
+    ``targets`` (list of (N,) arrays), ``metadata``.
+
+    Raises:
+        FormatError: the file is unreadable, not a pickle, not a dict or misses required keys.
+    """
+    d = _restricted_load(path)
+    if not isinstance(d, dict):
+        raise FormatError(f"{path}: expected a dict, found {type(d).__name__}")
+    missing = {"positions", "types", "box"} - set(d)
+    if missing:
+        raise FormatError(f"{path}: missing keys {sorted(missing)}")
+    pos = np.asarray(d["positions"])
+    if pos.ndim != 2 or pos.shape[1] != 3:
+        raise FormatError(f"{path}: positions.shape={pos.shape}; expected (N, 3)")
+    if np.asarray(d["types"]).shape != (len(pos),):
+        raise FormatError(f"{path}: types.shape={np.asarray(d['types']).shape}; expected ({len(pos)},)")
+    return d
+
+
+def save_bapst_pickle(path, positions, types, box, time, time_indices, is_values,
+                      trajectory_target_positions, targets=None, metadata=None) -> None:
+    """Write a file in the Bapst et al. pickle layout (protocol 3), readable by their code."""
+    d = {
+        "positions": np.asarray(positions, dtype=np.float64),
+        "types": np.asarray(types, dtype=np.int32),
+        "box": np.asarray(box, dtype=np.float64),
+        "time": [float(t) for t in time],
+        "is_values": np.asarray(is_values, dtype=np.float64),
+        "time_indices": [int(i) for i in time_indices],
+        "trajectory_target_positions": trajectory_target_positions,
+        "metadata": dict(metadata or {}),
+    }
+    if targets is not None:
+        d["targets"] = [np.asarray(t, dtype=np.float64) for t in targets]
+    tmp = Path(str(path) + ".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(d, f, protocol=3)
+    tmp.replace(path)
+
+
+def _from_bapst(path) -> list[Configuration]:
+    d = load_bapst_pickle(path)
+    targets = times = None
+    if "targets" in d or "trajectory_target_positions" in d:
+        times, targets = bapst_propensities(d)
+    return [Configuration(np.asarray(d["positions"], np.float64), np.asarray(d["types"], np.int64),
+                          np.asarray(d["box"], np.float64), targets, times,
+                          {"source": str(path), **dict(d.get("metadata", {}))})]
+
+
+def read_labelled(path, split: str | None = None) -> list[Configuration]:
+    """Configurations with propensities from a glassnet dataset (one split, or all) or a Bapst pickle."""
+    path = Path(path)
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        ds = read_dataset(path)
+        configs = ds.split(split) if split else ds.configurations
+        for c in configs:
+            c.metadata.setdefault("source", str(path))
+        if not configs:
+            raise FormatError(f"{path} has no configurations in split {split!r}")
+    else:
+        configs = read_configurations(path)
+    missing = [i for i, c in enumerate(configs) if c.targets is None]
+    if missing:
+        raise FormatError(f"{path}: configurations {missing[:5]} have no propensities")
+    return configs
+
+
+def _from_ase(path) -> list[Configuration]:
+    try:
+        import ase.io
+    except ImportError as err:
+        raise FormatError(f"reading {path} needs the `ase` package: pip install ase") from err
+    fmt = "lammps-dump-text" if str(path).endswith((".dump", ".lammpstrj")) else None
+    try:
+        frames = ase.io.read(str(path), index=":", format=fmt)
+    except Exception as err:
+        raise FormatError(f"cannot read {path} with ase: {err}") from err
+    out = []
+    for atoms in frames:
+        cell = np.asarray(atoms.cell)
+        if not np.allclose(cell, np.diag(np.diag(cell))):
+            raise FormatError(f"{path}: only orthorhombic boxes are supported, got cell {cell.tolist()}")
+        numbers = atoms.get_atomic_numbers()
+        # LAMMPS dumps come back with ase's type -> atomic number mapping (1 -> H, 2 -> He).
+        types = numbers - numbers.min() if numbers.min() > 0 else numbers
+        out.append(Configuration(atoms.get_positions(), types.astype(np.int64), np.diag(cell).copy(),
+                                 metadata={"source": str(path)}))
+    return out
+
+
+def _from_gsd(path) -> list[Configuration]:
+    try:
+        import gsd.hoomd
+    except ImportError as err:
+        raise FormatError(f"reading {path} needs the `gsd` package: pip install gsd") from err
+    out = []
+    try:
+        with gsd.hoomd.open(str(path), "r") as traj:
+            for frame in traj:
+                box = np.asarray(frame.configuration.box[:3], dtype=np.float64)
+                pos = np.asarray(frame.particles.position, dtype=np.float64) + box / 2  # GSD is centred
+                out.append(Configuration(pos, np.asarray(frame.particles.typeid, np.int64), box,
+                                         metadata={"source": str(path)}))
+    except FormatError:
+        raise
+    except Exception as err:
+        raise FormatError(f"cannot read GSD file {path}: {err}") from err
+    return out
+
+
+def read_configurations(path) -> list[Configuration]:
+    """Read every configuration in a file, picking the reader from the extension.
+
+    Supported: ``.pickle``/``.pkl`` (Bapst et al.), ``.gsd``, ``.xyz``/``.extxyz``, ``.dump``/
+    ``.lammpstrj`` (LAMMPS dump), ``.h5``/``.hdf5`` (glassnet datasets).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"{path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in (".pickle", ".pkl"):
+        return _from_bapst(path)
+    if suffix == ".gsd":
+        return _from_gsd(path)
+    if suffix in (".xyz", ".extxyz", ".dump", ".lammpstrj"):
+        return _from_ase(path)
+    if suffix in (".h5", ".hdf5"):
+        return read_dataset(path).configurations
+    raise FormatError(f"{path}: unknown file type {suffix!r}; expected .pickle, .gsd, .xyz, .dump or .h5")
+
+
+def bapst_propensities(d: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Propensities of a Bapst et al. pickle dict: its ``targets`` if present, else computed as the mean
+    over trajectories of |r_i(t) - r_i(0)| from ``trajectory_target_positions``.
+
+    Returns:
+        (times (T,) float64 tau, propensities (T, N) float64 sigma).
+    """
+    times = np.asarray(d["time"], dtype=np.float64)[np.asarray(d["time_indices"])]
+    if "targets" in d:
+        return times, np.stack([np.asarray(t, dtype=np.float64) for t in d["targets"]])
+    start = np.asarray(d["positions"], dtype=np.float64)
+    traj = d["trajectory_target_positions"]
+    prop = np.stack([np.mean([np.linalg.norm(np.asarray(x) - start, axis=-1) for x in per_t], axis=0)
+                     for per_t in traj])
+    return times[: len(prop)], prop
+
+
+# ------------------------------------------------------------------------------------------------
+# glassnet HDF5 datasets
+# ------------------------------------------------------------------------------------------------
+FORMAT_NAME = "glassnet.propensity"
+FORMAT_VERSION = 1
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass
+class Dataset:
+    """A propensity dataset: configurations sharing one time grid and one state point.
+
+    Attributes:
+        configurations: list of :class:`Configuration` (``targets`` (T, N) propensities in sigma;
+            ``metadata['split']`` is 'train', 'valid' or 'test').
+        times: (T,) float64 times (tau) of the propensities.
+        metadata: file-level attributes (temperature, density, seeds, versions, ...).
+    """
+
+    configurations: list
+    times: np.ndarray
+    metadata: dict = field(default_factory=dict)
+
+    def split(self, name: str) -> list:
+        """The configurations of one split ('train', 'valid' or 'test')."""
+        if name not in SPLITS:
+            raise FormatError(f"split={name!r}; expected one of {SPLITS}")
+        return [c for c in self.configurations if c.metadata.get("split") == name]
+
+
+def _attr(value):
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def write_dataset(path, configurations, times, metadata=None) -> None:
+    """Write configurations with their propensities to a glassnet HDF5 file (atomically).
+
+    Each configuration's ``metadata`` may carry ``split`` and ``seed``; per-replica displacements
+    (R, T, N) go in ``metadata['displacements']`` and F_s(q, t) in ``metadata['fs']`` when known.
+    The layout is documented in docs/dataset-format.md.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    times = np.asarray(times, dtype=np.float64)
+    with h5py.File(tmp, "w", track_order=True) as f:
+        f.attrs["format"] = FORMAT_NAME
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["units"] = "LJ reduced units: sigma_AA, epsilon_AA, m, tau"
+        for k, v in (metadata or {}).items():
+            f.attrs[k] = _attr(v)
+        f.create_dataset("times", data=times, track_times=False)
+        grp = f.create_group("configurations", track_order=True)
+        for i, c in enumerate(configurations):
+            _write_configuration(grp, f"{i:05d}", c, len(times))
+    tmp.replace(path)
+
+
+def _write_configuration(parent, name, c: Configuration, n_times: int) -> None:
+    g = parent.create_group(name)
+    kw = dict(track_times=False)
+    g.create_dataset("positions", data=np.asarray(c.positions, np.float64), **kw)
+    g.create_dataset("types", data=np.asarray(c.types, np.int8), **kw)
+    g.create_dataset("box", data=np.asarray(c.box, np.float64), **kw)
+    if c.targets is not None:
+        t = np.asarray(c.targets, np.float64)
+        if t.shape != (n_times, c.n):
+            raise FormatError(f"targets.shape={t.shape}; expected ({n_times}, {c.n})")
+        g.create_dataset("propensity", data=t, **kw)
+    extra = dict(c.metadata)
+    disp = extra.pop("displacements", None)
+    if disp is not None:
+        disp = np.asarray(disp, np.float32)
+        g.create_dataset("displacements", data=disp, chunks=(1,) + disp.shape[1:],
+                         compression="gzip", compression_opts=4, shuffle=True, **kw)
+    fs = extra.pop("fs", None)
+    if fs is not None:
+        g.create_dataset("fs", data=np.asarray(fs, np.float64), **kw)
+    for k, v in extra.items():
+        g.attrs[k] = _attr(v)
+
+
+def read_dataset(path, load_displacements: bool = False) -> Dataset:
+    """Read a glassnet HDF5 dataset.
+
+    Args:
+        path: the .h5 file.
+        load_displacements: also load the per-replica displacements (R, T, N) into
+            ``metadata['displacements']`` (large).
+
+    Raises:
+        FormatError: not an HDF5 file, truncated, or not a glassnet dataset (the message says which).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"{path} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise FormatError(f"{path} is not a readable HDF5 file (truncated or corrupt?): {err}") from err
+    with f:
+        if f.attrs.get("format") != FORMAT_NAME:
+            raise FormatError(f"{path} is not a glassnet dataset (attribute format="
+                              f"{f.attrs.get('format')!r}, expected {FORMAT_NAME!r})")
+        version = int(f.attrs.get("format_version", 0))
+        if version > FORMAT_VERSION:
+            raise FormatError(f"{path} has format_version {version}; this glassnet reads <= {FORMAT_VERSION}")
+        meta = {k: _from_attr(v) for k, v in f.attrs.items()}
+        times = f["times"][()]
+        configs = []
+        try:
+            for name, g in f["configurations"].items():
+                cmeta = {k: _from_attr(v) for k, v in g.attrs.items()}
+                cmeta["name"] = name
+                if "fs" in g:
+                    cmeta["fs"] = g["fs"][()]
+                if load_displacements and "displacements" in g:
+                    cmeta["displacements"] = g["displacements"][()]
+                targets = g["propensity"][()] if "propensity" in g else None
+                configs.append(Configuration(g["positions"][()], g["types"][()].astype(np.int64),
+                                             g["box"][()], targets, times if targets is not None else None,
+                                             cmeta))
+        except (KeyError, OSError) as err:
+            raise FormatError(f"{path}: damaged configuration record: {err}") from err
+    return Dataset(configs, times, meta)
+
+
+def _from_attr(v):
+    if isinstance(v, bytes):
+        v = v.decode()
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def write_predictions(path, configurations, predictions, times=None) -> None:
+    """Write per-particle predictions: ``.csv`` (one row per particle) or ``.h5``.
+
+    Args:
+        configurations: the list of :class:`Configuration` that was predicted.
+        predictions: list of (N, K) arrays, one per configuration (sigma).
+        times: optional (K,) times (tau) of the outputs.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix.lower() == ".csv":
+        k = predictions[0].shape[1]
+        names = [f"t={t:g}" for t in times] if times else [f"output_{j}" for j in range(k)]
+        with open(tmp, "w") as f:
+            f.write("configuration,particle,type," + ",".join(names) + "\n")
+            for ci, (c, p) in enumerate(zip(configurations, predictions)):
+                for i in range(c.n):
+                    f.write(f"{ci},{i},{int(c.types[i])}," + ",".join(f"{v:.6g}" for v in p[i]) + "\n")
+    elif path.suffix.lower() in (".h5", ".hdf5"):
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = "glassnet.predictions"
+            f.attrs["units"] = "propensity in sigma, times in tau (LJ units)"
+            if times:
+                f.create_dataset("times", data=np.asarray(times, np.float64))
+            for ci, (c, p) in enumerate(zip(configurations, predictions)):
+                g = f.create_group(f"{ci:05d}")
+                g.create_dataset("prediction", data=np.asarray(p, np.float64))
+                g.create_dataset("types", data=np.asarray(c.types, np.int8))
+                g.attrs["source"] = str(c.metadata.get("source", ""))
+    else:
+        raise FormatError(f"{path}: unknown predictions format {path.suffix!r}; use .csv or .h5")
+    tmp.replace(path)

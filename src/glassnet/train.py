@@ -1,0 +1,428 @@
+"""Training, checkpoints, evaluation and prediction for the graph networks.
+
+The recipe of Bapst et al. (2020): Adam (lr 1e-4), global-norm gradient clipping at 1.0, MSE on the
+type-A particles, one system per step, a random cube symmetry (axis permutation and sign flips) applied
+to the edge vectors at every step. Unlike the published code, checkpoints are selected on a validation
+split, never on the test split. Targets are standardised per output with the training-set mean and
+standard deviation of the A particles (stored in the checkpoint and undone at prediction; Pearson r is
+unaffected).
+"""
+from __future__ import annotations
+
+import csv
+import ctypes
+import hashlib
+import json
+import math
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import __version__
+from .graph import CUBE_SYMMETRIES, Graph, build_graph
+from .io import Configuration
+from .model import BapstGN, ModelConfig, ModelError, graph_to_tensors, pick_device
+
+__all__ = ["TrainConfig", "Trainer", "train", "save_checkpoint", "load_checkpoint", "Predictor",
+           "pearson_r", "evaluate", "CHECKPOINT_FORMAT"]
+
+CHECKPOINT_FORMAT = "glassnet.checkpoint/1"
+
+
+def _tune_malloc() -> None:
+    """Keep freed large buffers in the glibc heap instead of returning them to the OS.
+
+    Fresh (E, 64) activations are tens of MB; glibc serves them with mmap and page-faults every
+    page on each use, which made a training step ~2x slower here. Setting M_MMAP_MAX=0 and a large
+    M_TRIM_THRESHOLD makes them reuse warm memory. A no-op where glibc's mallopt is absent.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-4, 0)            # M_MMAP_MAX
+        libc.mallopt(-1, 2 ** 31 - 1)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def pearson_r(pred: np.ndarray, target: np.ndarray) -> float:
+    """Pearson correlation coefficient of two (N,) arrays (nan if either is constant)."""
+    p = np.asarray(pred, np.float64) - np.mean(pred)
+    t = np.asarray(target, np.float64) - np.mean(target)
+    den = math.sqrt(float(p @ p) * float(t @ t))
+    return float(p @ t / den) if den > 0 else float("nan")
+
+
+@dataclass
+class TrainConfig:
+    """Training parameters.
+
+    Attributes:
+        steps: optimisation steps (one system each).
+        lr: Adam learning rate.
+        clip: global gradient-norm clip.
+        augment: random cube symmetry of the edge vectors at each step.
+        seed: seeds the initial weights and the order of systems and symmetries.
+        eval_every: steps between validation evaluations (and checkpoints).
+        loss_types: particle types whose error enters the loss (published: A only).
+        device: 'cpu', 'cuda', ... or None to pick CUDA when available.
+    """
+
+    steps: int = 1000
+    lr: float = 1e-4
+    clip: float = 1.0
+    augment: bool = True
+    seed: int = 0
+    eval_every: int = 100
+    loss_types: tuple = (0,)
+    device: str | None = None
+
+
+class _Sample:
+    """A configuration prepared for the network: graph tensors, targets, type masks."""
+
+    def __init__(self, config: Configuration, r_cut: float, device, output_index=None):
+        self.graph = build_graph(config.positions, config.types, config.box, r_cut)
+        self.tensors = graph_to_tensors(self.graph, device)
+        self.types = np.asarray(config.types)
+        self.targets = None
+        if config.targets is not None:
+            t = np.asarray(config.targets, np.float64)
+            if output_index is not None:
+                t = t[list(output_index)]
+            self.targets = t.T  # (N, T)
+
+
+def _describe_data(configs: list[Configuration]) -> dict:
+    h = hashlib.sha256()
+    for c in configs:
+        h.update(np.ascontiguousarray(c.positions, np.float64).tobytes())
+        if c.targets is not None:
+            h.update(np.ascontiguousarray(c.targets, np.float64).tobytes())
+    sources = sorted({str(c.metadata.get("source", "")) for c in configs})
+    return {"n_configurations": len(configs), "n_particles": [int(c.n) for c in configs][:5],
+            "sources": sources, "sha256": h.hexdigest()}
+
+
+def _versions() -> dict:
+    return {"glassnet": __version__, "torch": str(torch.__version__), "numpy": str(np.__version__),
+            "python": platform.python_version()}
+
+
+def save_checkpoint(path, model: BapstGN, extra: dict) -> None:
+    """Save a model with its config and metadata (atomically: a kill never leaves half a file)."""
+    path = Path(path)
+    payload = {"format": CHECKPOINT_FORMAT, "model_config": asdict(model.config),
+               "state_dict": model.state_dict(), **extra}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path, device=None) -> tuple[BapstGN, dict]:
+    """Load a glassnet checkpoint.
+
+    Returns:
+        (model in eval mode on the device, the checkpoint dict without the weights).
+
+    Raises:
+        ModelError: missing, truncated or corrupt file, or weights that do not fit the architecture
+            the checkpoint declares.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"checkpoint {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ModelError(f"{path} is not a readable glassnet checkpoint (truncated or corrupt?): "
+                         f"{str(err).splitlines()[0]}") from err
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ModelError(f"{path} is not a glassnet checkpoint (format "
+                         f"{payload.get('format') if isinstance(payload, dict) else None!r})")
+    try:
+        config = ModelConfig(**payload["model_config"])
+    except TypeError as err:
+        raise ModelError(f"{path}: unknown model config {payload['model_config']}: {err}") from err
+    model = BapstGN(config)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as err:
+        raise ModelError(f"{path}: the weights do not fit the architecture {config}: "
+                         f"{str(err).splitlines()[1:3]}") from err
+    model.to(pick_device(device)).eval()
+    meta = {k: v for k, v in payload.items() if k != "state_dict"}
+    return model, meta
+
+
+class Trainer:
+    """Trains a :class:`BapstGN` on configurations with measured propensities.
+
+    Args:
+        train_set: list of :class:`Configuration` with ``targets`` (T, N).
+        valid_set: list of :class:`Configuration` used to pick the best checkpoint (never the test set).
+        model_config: the architecture; ``n_outputs`` must equal the number of selected outputs.
+        config: :class:`TrainConfig`.
+        output_index: which rows of the targets (timescales) to predict; default all.
+        out_dir: folder for ``last.pt`` (resume), ``best.pt`` and ``metrics.csv``.
+    """
+
+    def __init__(self, train_set, valid_set, model_config: ModelConfig, config: TrainConfig,
+                 out_dir, output_index=None, times=None, data_description=None):
+        if not train_set:
+            raise ModelError("the training set is empty")
+        if any(c.targets is None for c in list(train_set) + list(valid_set)):
+            raise ModelError("every training and validation configuration needs targets")
+        n_t = len(train_set[0].targets)
+        self.output_index = list(range(n_t)) if output_index is None else [int(i) for i in output_index]
+        if any(i < 0 or i >= n_t for i in self.output_index):
+            raise ModelError(f"output_index={self.output_index} out of range for {n_t} timescales")
+        if model_config.n_outputs != len(self.output_index):
+            raise ModelError(f"model_config.n_outputs={model_config.n_outputs} but "
+                             f"{len(self.output_index)} outputs selected")
+        self.config = config
+        self.model_config = model_config
+        self.device = pick_device(config.device)
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        _tune_malloc()
+        torch.manual_seed(config.seed)
+        self.model = BapstGN(model_config).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.rng = np.random.default_rng(config.seed)
+        self.train_samples = [_Sample(c, model_config.r_cut, self.device, self.output_index)
+                              for c in train_set]
+        self.valid_samples = [_Sample(c, model_config.r_cut, self.device, self.output_index)
+                              for c in valid_set]
+        # target standardisation from the training A particles
+        stacked = np.concatenate([s.targets[np.isin(s.types, config.loss_types)] for s in self.train_samples])
+        self.target_mean = stacked.mean(axis=0)
+        self.target_std = stacked.std(axis=0) + 1e-12
+        self.times = None if times is None else [float(times[i]) for i in self.output_index]
+        self.data_description = data_description or _describe_data(list(train_set))
+        self.step = 0
+        self.best_r = -np.inf
+        self.history: list[dict] = []
+        self._symmetries = torch.as_tensor(CUBE_SYMMETRIES, dtype=torch.float32, device=self.device)
+        self._resume()
+
+    # ---- checkpoints -------------------------------------------------------------------------
+    def _meta(self) -> dict:
+        return {
+            "target_mean": [float(x) for x in self.target_mean],
+            "target_std": [float(x) for x in self.target_std],
+            "output_index": self.output_index,
+            "times": self.times,
+            "train_config": {k: (list(v) if isinstance(v, tuple) else v)
+                             for k, v in asdict(self.config).items()},
+            "training_data": self.data_description,
+            "versions": _versions(),
+            "step": self.step,
+            "best_valid_r": float(self.best_r),
+        }
+
+    def _resume(self) -> None:
+        last = self.out_dir / "last.pt"
+        if not last.exists():
+            return
+        try:
+            payload = torch.load(last, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise ModelError(f"cannot resume from {last} (truncated or corrupt?): {err}; "
+                             "delete it to start over") from err
+        if payload.get("model_config") != asdict(self.model_config) or \
+                payload.get("output_index") != self.output_index or \
+                payload["train_config"]["seed"] != self.config.seed:
+            raise ModelError(f"{last} was written by a run with another model, outputs or seed; "
+                             "use another --out folder or delete it")
+        self.model.load_state_dict(payload["state_dict"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.rng.bit_generator.state = json.loads(payload["rng_state"])
+        self.target_mean = np.asarray(payload["target_mean"])
+        self.target_std = np.asarray(payload["target_std"])
+        self.step = int(payload["step"])
+        self.best_r = float(payload["best_valid_r"])
+        self.history = json.loads(payload.get("history", "[]"))
+
+    def _save(self, name: str, with_state: bool) -> None:
+        extra = self._meta()
+        if with_state:
+            extra["optimizer"] = self.optimizer.state_dict()
+            extra["rng_state"] = json.dumps(self.rng.bit_generator.state)
+            extra["history"] = json.dumps(self.history)
+        save_checkpoint(self.out_dir / name, self.model, extra)
+
+    # ---- training ----------------------------------------------------------------------------
+    def train_step(self) -> float:
+        """One optimisation step on one randomly chosen system; returns the loss."""
+        s = self.train_samples[self.rng.integers(len(self.train_samples))]
+        t = s.tensors
+        edges = t["edges"]
+        if self.config.augment:
+            edges = edges @ self._symmetries[self.rng.integers(48)].T
+        y = torch.as_tensor((s.targets - self.target_mean) / self.target_std, dtype=torch.float32,
+                            device=self.device)
+        mask = torch.as_tensor(np.isin(s.types, self.config.loss_types), device=self.device)
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        pred = self.model(t["nodes"], edges, t["senders"], t["receivers"])
+        loss = ((pred - y)[mask] ** 2).mean()
+        if not torch.isfinite(loss):
+            raise ModelError(f"the loss became {loss.item()} at step {self.step}; stopping")
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
+        self.optimizer.step()
+        self.step += 1
+        return float(loss.detach())
+
+    def validate(self) -> list[float]:
+        """Mean Pearson r (type A) over the validation systems, one value per output."""
+        rs = []
+        for s in self.valid_samples:
+            p = self.model.predict_graph(s.graph)
+            a = s.types == 0
+            rs.append([pearson_r(p[a, k], s.targets[a, k]) for k in range(p.shape[1])])
+        return list(np.mean(rs, axis=0)) if rs else []
+
+    def run(self, progress: bool = True) -> dict:
+        """Train until ``config.steps``; resumable. Returns the final metrics row."""
+        from tqdm.auto import tqdm
+
+        cfg = self.config
+        metrics = self.out_dir / "metrics.csv"
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress, desc="train", unit="step")
+        t0, losses = time.perf_counter(), []
+        while self.step < cfg.steps:
+            losses.append(self.train_step())
+            bar.update(1)
+            if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
+                rs = self.validate()
+                row = {"step": self.step, "train_loss": float(np.mean(losses)),
+                       "valid_r_mean": float(np.mean(rs)) if rs else float("nan"),
+                       **{f"valid_r_{k}": float(r) for k, r in enumerate(rs)},
+                       "seconds": time.perf_counter() - t0}
+                losses = []
+                self.history.append(row)
+                if rs and row["valid_r_mean"] > self.best_r:
+                    self.best_r = row["valid_r_mean"]
+                    self._save("best.pt", with_state=False)
+                self._save("last.pt", with_state=True)
+                self._write_metrics(metrics)
+                bar.set_postfix(loss=f"{row['train_loss']:.3f}", valid_r=f"{row['valid_r_mean']:.3f}")
+        bar.close()
+        if not (self.out_dir / "best.pt").exists():
+            self._save("best.pt", with_state=False)
+        return self.history[-1] if self.history else {}
+
+    def _write_metrics(self, path: Path) -> None:
+        keys = list(dict.fromkeys(k for row in self.history for k in row))
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=keys)
+            w.writeheader()
+            w.writerows(self.history)
+        tmp.replace(path)
+
+
+def train(train_set, valid_set, out_dir, model_config: ModelConfig | None = None,
+          config: TrainConfig | None = None, output_index=None, times=None, progress=True) -> Trainer:
+    """Train a network (resuming from ``out_dir/last.pt`` if present) and return the trainer."""
+    n_out = len(train_set[0].targets) if output_index is None else len(output_index)
+    model_config = model_config or ModelConfig(n_outputs=n_out)
+    trainer = Trainer(train_set, valid_set, model_config, config or TrainConfig(), out_dir,
+                      output_index, times)
+    trainer.run(progress=progress)
+    return trainer
+
+
+class Predictor:
+    """Applies a trained checkpoint to configurations.
+
+    Args:
+        checkpoint: path of a glassnet checkpoint.
+        device: torch device or None (CUDA when available).
+        symmetrize: average over the 48 cube symmetries (exactly invariant; 48x slower).
+    """
+
+    def __init__(self, checkpoint, device=None, symmetrize: bool = False):
+        self.model, self.meta = load_checkpoint(checkpoint, device)
+        self.symmetrize = symmetrize
+        self.mean = np.asarray(self.meta.get("target_mean", [0.0] * self.model.config.n_outputs))
+        self.std = np.asarray(self.meta.get("target_std", [1.0] * self.model.config.n_outputs))
+        _tune_malloc()
+
+    @property
+    def times(self):
+        """Times (tau) of the outputs, if the checkpoint records them."""
+        return self.meta.get("times")
+
+    def predict(self, config: Configuration) -> np.ndarray:
+        """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma)."""
+        g = build_graph(config.positions, config.types, config.box, self.model.config.r_cut)
+        return self.model.predict_graph(g, self.symmetrize) * self.std + self.mean
+
+
+def evaluate(predictor: Predictor, configurations, output_index=None) -> dict:
+    """Pearson r on the A particles per configuration and output.
+
+    Args:
+        predictor: a :class:`Predictor`.
+        configurations: list of :class:`Configuration` with targets (T, N).
+        output_index: which target rows correspond to the model outputs; default the checkpoint's own
+            ``output_index``.
+
+    Returns:
+        dict with ``r`` (C, K) per configuration and output, ``mean`` (K,), ``std`` (K,), ``times``.
+    """
+    idx = output_index if output_index is not None else predictor.meta.get("output_index")
+    if idx is None:
+        idx = list(range(predictor.model.config.n_outputs))
+    rs = []
+    for c in configurations:
+        if c.targets is None:
+            raise ModelError("evaluation needs configurations with targets")
+        if max(idx) >= len(c.targets):
+            raise ModelError(f"the model predicts target rows {idx}, the data has {len(c.targets)}")
+        p = predictor.predict(c)
+        a = np.asarray(c.types) == 0
+        rs.append([pearson_r(p[a, k], c.targets[j][a]) for k, j in enumerate(idx)])
+    rs = np.asarray(rs)
+    times = None
+    if configurations and configurations[0].times is not None:
+        times = [float(configurations[0].times[j]) for j in idx]
+    return {"r": rs, "mean": rs.mean(axis=0), "std": rs.std(axis=0), "times": times,
+            "output_index": list(idx), "n_configurations": len(rs)}
+
+
+def import_bapst_checkpoint(source, out) -> Path:
+    """Convert the published TensorFlow checkpoint of Bapst et al. (2020) into a glassnet checkpoint.
+
+    Args:
+        source: checkpoint prefix, ``.index`` file or folder (e.g. ``checkpoint_t044_s09/``). The
+            released networks predict raw propensities (no normalisation); ``t044_s09`` is trained at
+            T=0.44 for time index 0 (t = 0.132 tau).
+        out: path of the glassnet checkpoint to write.
+    """
+    from ._tfbundle import read_tf_bundle
+    from .model import import_bapst_weights
+
+    tensors = read_tf_bundle(source)
+    model = import_bapst_weights(tensors)
+    name = Path(source).name
+    save_checkpoint(out, model, {
+        "target_mean": [0.0] * model.config.n_outputs,
+        "target_std": [1.0] * model.config.n_outputs,
+        "output_index": [0] if "s09" in name else None,
+        "times": [0.132] if "s09" in name else None,
+        "training_data": {"description": "released network of Bapst et al., Nature Physics 16, 448 "
+                          "(2020), google-deepmind/deepmind-research glassy_dynamics, KA at T=0.44",
+                          "source": str(source)},
+        "versions": _versions(),
+    })
+    return Path(out)
