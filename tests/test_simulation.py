@@ -123,10 +123,17 @@ def test_static_energy_of_published_snapshot(test_large):
 
 @pytest.mark.slow
 def test_pressure_and_energy_of_published_snapshot_T044(test_large):
-    """NVT at T=0.44 from test_large: <P> = 3.03 +- 0.03 and U/N = -7.044 +- 0.003 (issue 9)."""
+    """NVT at T=0.44 from test_large (2,000 + 20,000 steps): <P> = 3.03 +- 0.03 (issue 9).
+
+    U/N is held to -7.044 +- 0.006, not +- 0.003: over 100 tau at T=0.44 the 15-tau block means of U/N
+    wander between -7.053 and -7.041 (structural relaxation is far slower than the run), and four
+    velocity seeds gave -7.047 to -7.049 here. A 310 tau run averaged -7.045. The classic wrong cutoff
+    (2.5 for every pair) gives -7.21 and P = 2.87, far outside both bounds.
+    """
     with Simulation(test_large["positions"], test_large["types"], test_large["box"]) as sim:
         sim.thermalize(0.44, seed=1)
         sim.run(2000, temperature=0.44)
         th = sim.run(20_000, temperature=0.44, report_every=50)
     assert th.pressure[1:].mean() == pytest.approx(3.03, abs=0.03)
-    assert th.potential_energy[1:].mean() == pytest.approx(-7.044, abs=0.003)
+    assert th.potential_energy[1:].mean() == pytest.approx(-7.044, abs=0.006)
+    assert th.temperature[1:].mean() == pytest.approx(0.44, abs=0.002)

@@ -88,6 +88,13 @@ def _cmd_evaluate(args) -> int:
     configs = read_labelled(args.data, args.split if args.data.endswith(".h5") else None)
     res = evaluate(predictor, configs, args.output_index)
     print(_format_eval(res))
+    if args.symmetry_spread:
+        from .graph import build_graph
+        c = configs[0]
+        spread = predictor.model.symmetry_spread(build_graph(c.positions, c.types, c.box,
+                                                             predictor.model.config.r_cut))
+        print(f"spread of predictions across the 48 cube symmetries / spread across particles "
+              f"(first configuration): {spread:.3f}")
     if args.out:
         rows = [{"model": args.checkpoint, "data": args.data, "split": args.split, "output": k,
                  "time": (res["times"] or [None] * len(res["mean"]))[k], "r_mean": float(m),
@@ -171,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--output-index", type=int, nargs="+",
                     help="target rows matching the outputs (default: from the checkpoint)")
     ev.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")
+    ev.add_argument("--symmetry-spread", action="store_true",
+                    help="also report how far the network is from cube-symmetry invariance")
     ev.add_argument("--out", help="write the table as .csv or .json")
     ev.add_argument("--device")
     ev.set_defaults(func=_cmd_evaluate)

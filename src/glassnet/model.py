@@ -172,6 +172,24 @@ class BapstGN(nn.Module):
             node_x = self.core_node(torch.cat([summed, node_in], -1))
         return self.decoder(node_x)
 
+    def symmetry_spread(self, graph: Graph) -> float:
+        """How far the network is from invariance under the 48 cube symmetries on one graph.
+
+        Returns:
+            mean over particles and outputs of the std of predictions across the 48 symmetries,
+            divided by the std across particles of the symmetry-averaged prediction (0 = invariant).
+        """
+        dev = next(self.parameters()).device
+        t = graph_to_tensors(graph, dev)
+        self.eval()
+        with torch.no_grad():
+            preds = torch.stack([self(t["nodes"], t["edges"] @ m.T, t["senders"], t["receivers"])
+                                 for m in torch.as_tensor(CUBE_SYMMETRIES, dtype=torch.float32,
+                                                          device=dev)]).double()
+        across_sym = preds.std(dim=0).mean()
+        across_particles = preds.mean(dim=0).std(dim=0).mean()
+        return float(across_sym / across_particles)
+
     def predict_graph(self, graph: Graph, symmetrize: bool = False) -> np.ndarray:
         """Predict (N, n_outputs) float64 outputs for one graph (no gradients).
 

@@ -1,0 +1,97 @@
+"""File formats: the published pickle (safely), glassnet HDF5 datasets, predictions."""
+import pickle
+
+import numpy as np
+import pytest
+
+from glassnet.io import (Configuration, FormatError, bapst_propensities, load_bapst_pickle,
+                         read_configurations, read_dataset, save_bapst_pickle, write_dataset)
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+        return (os.system, ("echo pwned",))
+
+
+def test_restricted_unpickler_refuses_code(tmp_path):
+    path = tmp_path / "evil.pickle"
+    path.write_bytes(pickle.dumps({"positions": _Evil()}))
+    with pytest.raises(FormatError, match="refusing to unpickle global"):
+        load_bapst_pickle(path)
+
+
+def test_truncated_pickle(tmp_path):
+    src = pickle.dumps({"positions": np.zeros((4, 3)), "types": np.zeros(4), "box": np.ones(3)})
+    (tmp_path / "t.pickle").write_bytes(src[: len(src) // 2])
+    with pytest.raises(FormatError, match="truncated or corrupt"):
+        load_bapst_pickle(tmp_path / "t.pickle")
+
+
+def test_published_propensity_definition(test_small):
+    # test_small has no 'targets': propensities are computed from its 30 trajectories
+    times, prop = bapst_propensities(test_small)
+    start = test_small["positions"]
+    manual = np.mean([np.linalg.norm(x - start, axis=1) for x in test_small["trajectory_target_positions"][3]], 0)
+    assert np.allclose(prop[3], manual)
+    assert times[0] == pytest.approx(0.132)
+    assert np.all(np.diff(prop.mean(axis=1)[:9]) > 0)          # mean displacement grows with time
+
+
+def test_bapst_pickle_round_trip(tmp_path, test_large):
+    out = tmp_path / "copy.pickle"
+    save_bapst_pickle(out, test_large["positions"], test_large["types"], test_large["box"],
+                      test_large["time"], test_large["time_indices"], test_large["is_values"],
+                      test_large["trajectory_target_positions"], test_large["targets"],
+                      test_large["metadata"])
+    back = load_bapst_pickle(out)
+    for key in ("positions", "types", "box", "is_values"):
+        assert np.array_equal(back[key], test_large[key])
+    assert back["time"] == list(test_large["time"]) and back["time_indices"] == test_large["time_indices"]
+    assert all(np.array_equal(a, b) for a, b in zip(back["targets"], test_large["targets"]))
+
+
+def _configs(n=3, n_particles=50, n_times=4, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        out.append(Configuration(rng.uniform(0, 6, (n_particles, 3)), rng.integers(0, 2, n_particles),
+                                 np.full(3, 6.0), rng.uniform(0, 1, (n_times, n_particles)),
+                                 metadata={"split": ["train", "valid", "test"][i % 3], "seed": i,
+                                           "displacements": rng.uniform(0, 1, (5, n_times, n_particles)),
+                                           "fs": np.linspace(1, 0.2, n_times)}))
+    return out
+
+
+def test_hdf5_round_trip(tmp_path):
+    configs = _configs()
+    times = np.geomspace(0.1, 100, 4)
+    write_dataset(tmp_path / "d.h5", configs, times, {"temperature": 0.64, "seeds": {"base": 3}})
+    ds = read_dataset(tmp_path / "d.h5", load_displacements=True)
+    assert ds.metadata["temperature"] == 0.64 and ds.metadata["seeds"] == {"base": 3}
+    assert np.array_equal(ds.times, times)
+    for a, b in zip(configs, ds.configurations):
+        assert np.array_equal(a.positions, b.positions) and np.array_equal(a.types, b.types)
+        assert np.array_equal(a.targets, b.targets)
+        assert np.allclose(a.metadata["displacements"], b.metadata["displacements"], atol=1e-7)
+        assert np.array_equal(a.metadata["fs"], b.metadata["fs"])
+    assert [c.metadata["seed"] for c in ds.split("valid")] == [1]
+    assert len(read_configurations(tmp_path / "d.h5")) == 3
+
+
+def test_hdf5_errors(tmp_path):
+    write_dataset(tmp_path / "d.h5", _configs(), np.arange(1, 5.0))
+    raw = (tmp_path / "d.h5").read_bytes()
+    (tmp_path / "trunc.h5").write_bytes(raw[: len(raw) // 3])
+    with pytest.raises(FormatError, match="truncated or corrupt|damaged"):
+        read_dataset(tmp_path / "trunc.h5", load_displacements=True)
+    import h5py
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = 1
+    with pytest.raises(FormatError, match="not a glassnet dataset"):
+        read_dataset(tmp_path / "other.h5")
+    with pytest.raises(FormatError, match="does not exist"):
+        read_dataset(tmp_path / "missing.h5")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(FormatError, match="unknown file type"):
+        read_configurations(tmp_path / "notes.txt")
