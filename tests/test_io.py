@@ -95,3 +95,26 @@ def test_hdf5_errors(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(FormatError, match="unknown file type"):
         read_configurations(tmp_path / "notes.txt")
+
+
+def test_glassbench_round_trip(tmp_path):
+    from glassnet.io import load_glassbench_npz, save_glassbench_npz
+
+    n = 4096
+    rng = np.random.default_rng(2)
+    box = (n / 1.2) ** (1 / 3)
+    c = Configuration(rng.uniform(0, box, (n, 3)), rng.integers(0, 2, n), np.full(3, box),
+                      rng.uniform(0, 1, (10, n)))
+    save_glassbench_npz(tmp_path / "g.npz", c)
+    with np.load(tmp_path / "g.npz") as z:
+        assert sorted(z.files) == ["initial_positions", "md_prop", "types"]
+        assert set(np.unique(z["types"])) <= {1, 2}
+    back = load_glassbench_npz(tmp_path / "g.npz")
+    assert np.array_equal(back.positions, c.positions) and np.array_equal(back.types, c.types)
+    assert np.array_equal(back.targets, c.targets) and np.allclose(back.box, box)
+    # md_prop stored particle-major is read too
+    np.savez(tmp_path / "t.npz", types=c.types + 1, initial_positions=c.positions, md_prop=c.targets.T)
+    assert np.array_equal(read_configurations(tmp_path / "t.npz")[0].targets, c.targets)
+    np.savez(tmp_path / "bad.npz", types=np.full(n, 7), initial_positions=c.positions)
+    with pytest.raises(FormatError, match="unknown types"):
+        load_glassbench_npz(tmp_path / "bad.npz")

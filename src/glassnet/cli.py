@@ -33,6 +33,29 @@ def _cmd_md(args) -> int:
     return 0
 
 
+def _cmd_simulate(args) -> int:
+    from .propensity import PRESETS, generate_dataset, with_overrides
+
+    if args.preset not in PRESETS:
+        print(f"glassnet simulate: unknown preset {args.preset!r}; choose from {sorted(PRESETS)}",
+              file=sys.stderr)
+        return 2
+    try:
+        spec = with_overrides(PRESETS[args.preset], temperature=args.temperature, n=args.n,
+                              density=args.density, n_configs=args.configs, n_replicas=args.replicas,
+                              times=args.times, dt=args.dt, seed=args.seed,
+                              equilibration_taus=args.equilibration_taus, tau_alpha=args.tau_alpha)
+    except ValueError as err:
+        print(f"glassnet simulate: error: {err}", file=sys.stderr)
+        return 2
+    print(f"simulate: T={spec.temperature}, N={spec.n}, density {spec.density}, {spec.n_configs} "
+          f"configurations {spec.splits} (train/valid/test), {spec.n_replicas} replicas, times "
+          f"{list(spec.times)} tau, dt={spec.dt}, seed {spec.seed}")
+    generate_dataset(args.out, spec, scheduler=args.scheduler, workers=args.workers,
+                     progress=not args.quiet)
+    return 0
+
+
 def _cmd_import(args) -> int:
     from .train import import_bapst_checkpoint
 
@@ -144,6 +167,25 @@ def build_parser() -> argparse.ArgumentParser:
     for action in md._actions[1:]:
         demo._add_action(action)
     demo.set_defaults(func=_cmd_md)
+
+    si = sub.add_parser("simulate", help="generate an iso-configurational propensity dataset (HDF5)")
+    si.add_argument("out", help="the .h5 file to write (resumes from <out>.parts/ after a kill)")
+    si.add_argument("--preset", default="small",
+                    help="small (default), ka-T0.64, ka-T0.56 or ka-T0.44-bapst; options below override it")
+    si.add_argument("--temperature", type=float, help="T (epsilon/k_B)")
+    si.add_argument("--n", type=int, help="number of particles")
+    si.add_argument("--density", type=float, help="number density (sigma^-3)")
+    si.add_argument("--configs", type=int, help="number of configurations (split train/valid/test)")
+    si.add_argument("--replicas", type=int, help="iso-configurational replicas per configuration")
+    si.add_argument("--times", type=float, nargs="+", help="propensity times (tau)")
+    si.add_argument("--dt", type=float, help="time step (tau)")
+    si.add_argument("--seed", type=int)
+    si.add_argument("--equilibration-taus", type=float, help="NVT equilibration in units of tau_alpha")
+    si.add_argument("--tau-alpha", type=float, help="use this tau_alpha (tau) instead of measuring it")
+    si.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
+    si.add_argument("--workers", type=int, default=2, help="local worker processes (1 thread each)")
+    si.add_argument("--quiet", action="store_true")
+    si.set_defaults(func=_cmd_simulate)
 
     imp = sub.add_parser("import-bapst-checkpoint",
                          help="convert the published TensorFlow checkpoint (no TensorFlow needed)")

@@ -32,6 +32,8 @@ __all__ = [
     "write_dataset",
     "bapst_propensities",
     "write_predictions",
+    "load_glassbench_npz",
+    "save_glassbench_npz",
 ]
 
 
@@ -154,6 +156,61 @@ def _from_bapst(path) -> list[Configuration]:
                           {"source": str(path), **dict(d.get("metadata", {}))})]
 
 
+def load_glassbench_npz(path, density: float = 1.2, times=None) -> Configuration:
+    """Read one GlassBench configuration (Jung et al. 2023, 3D KA): an .npz with ``types`` (1/2 for A/B;
+    0/1 is accepted too), ``initial_positions`` (N, 3), ``md_prop`` (10 times x N, either orientation),
+    optionally ``initial_positions_inherent``/``_cage`` (kept in metadata). The box is not stored in
+    these files: it is the cube of volume N / density (sigma).
+
+    Args:
+        times: optional (T,) times (tau) of md_prop, which the files do not record.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except Exception as err:
+        raise FormatError(f"{path} is not a readable .npz file (truncated or corrupt?): {err}") from err
+    missing = {"types", "initial_positions"} - set(data)
+    if missing:
+        raise FormatError(f"{path}: missing GlassBench keys {sorted(missing)}")
+    pos = np.asarray(data["initial_positions"], np.float64)
+    if pos.ndim != 2 or pos.shape[1] != 3:
+        raise FormatError(f"{path}: initial_positions.shape={pos.shape}; expected (N, 3)")
+    n = len(pos)
+    types = np.asarray(data["types"]).astype(np.int64).ravel()
+    if types.shape != (n,):
+        raise FormatError(f"{path}: types.shape={types.shape}; expected ({n},)")
+    if types.min() >= 1:
+        types = types - 1
+    if np.setdiff1d(types, [0, 1]).size:
+        raise FormatError(f"{path}: unknown types {np.unique(types).tolist()}; expected 1/2 (or 0/1)")
+    targets = None
+    if "md_prop" in data:
+        prop = np.asarray(data["md_prop"], np.float64)
+        targets = prop if prop.shape[-1] == n else prop.T
+        if targets.ndim != 2 or targets.shape[1] != n:
+            raise FormatError(f"{path}: md_prop.shape={prop.shape}; expected (T, {n}) or ({n}, T)")
+    meta = {"source": str(path)}
+    for key in ("initial_positions_inherent", "initial_positions_cage"):
+        if key in data:
+            meta[key] = np.asarray(data[key], np.float64)
+    box = np.full(3, (n / density) ** (1 / 3))
+    t = None if times is None else np.asarray(times, np.float64)
+    return Configuration(pos, types, box, targets, t, meta)
+
+
+def save_glassbench_npz(path, config: Configuration) -> None:
+    """Write a configuration as a GlassBench-style .npz (types 1/2, initial_positions, md_prop (T, N))."""
+    arrays = {"types": np.asarray(config.types, np.int64) + 1,
+              "initial_positions": np.asarray(config.positions, np.float64)}
+    if config.targets is not None:
+        arrays["md_prop"] = np.asarray(config.targets, np.float64)
+    path = Path(path)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+
+
 def read_labelled(path, split: str | None = None) -> list[Configuration]:
     """Configurations with propensities from a glassnet dataset (one split, or all) or a Bapst pickle."""
     path = Path(path)
@@ -233,7 +290,10 @@ def read_configurations(path) -> list[Configuration]:
         return _from_ase(path)
     if suffix in (".h5", ".hdf5"):
         return read_dataset(path).configurations
-    raise FormatError(f"{path}: unknown file type {suffix!r}; expected .pickle, .gsd, .xyz, .dump or .h5")
+    if suffix == ".npz":
+        return [load_glassbench_npz(path)]
+    raise FormatError(f"{path}: unknown file type {suffix!r}; expected .pickle, .gsd, .xyz, .dump, "
+                      ".npz (GlassBench) or .h5")
 
 
 def bapst_propensities(d: dict) -> tuple[np.ndarray, np.ndarray]:
