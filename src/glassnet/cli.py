@@ -93,24 +93,35 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _format_eval(result) -> str:
-    lines = [f"{'output':>6} {'t (tau)':>10} {'r mean':>7} {'r std':>6} {'n':>3}"]
-    times = result["times"] or [float("nan")] * len(result["mean"])
-    for k, (t, m, s) in enumerate(zip(times, result["mean"], result["std"])):
-        lines.append(f"{k:6d} {t:10.4g} {m:7.3f} {s:6.3f} {result['n_configurations']:3d}")
+def _format_rows(rows) -> str:
+    lines = [f"{'model':<28} {'kind':<10} {'t (tau)':>9} {'r mean':>7} {'r std':>6} {'n':>3}  note"]
+    for r in rows:
+        t = r["time"] if r["time"] is not None else float("nan")
+        lines.append(f"{r['model'][-28:]:<28} {r['kind']:<10} {t:9.4g} {r['r_mean']:7.3f} "
+                     f"{r['r_std']:6.3f} {r['n_configurations']:3d}  {r.get('note', '')}")
     return "\n".join(lines)
 
 
 def _cmd_evaluate(args) -> int:
-    import json
-
-    from .io import read_labelled
+    from .io import ceiling_rows, read_labelled, write_results
     from .train import Predictor, evaluate
 
     predictor = Predictor(args.checkpoint, device=args.device, symmetrize=args.symmetrize)
-    configs = read_labelled(args.data, args.split if args.data.endswith(".h5") else None)
+    split = args.split if args.data.endswith((".h5", ".hdf5")) else ""
+    configs = read_labelled(args.data, split or None)
     res = evaluate(predictor, configs, args.output_index)
-    print(_format_eval(res))
+    times = res["times"] or [None] * len(res["mean"])
+    rows = [{"model": args.checkpoint, "kind": "network", "data": args.data, "split": split, "output": k,
+             "time": times[k], "r_mean": float(m), "r_std": float(s),
+             "n_configurations": res["n_configurations"],
+             "note": "48-symmetry average" if args.symmetrize else ""}
+            for k, (m, s) in enumerate(zip(res["mean"], res["std"]))]
+    idx = res["output_index"]
+    for row in ceiling_rows(configs, args.data, split):
+        if row["output"] in idx:
+            row["output"] = idx.index(row["output"])
+            rows.append(row)
+    print(_format_rows(rows))
     if args.symmetry_spread:
         from .graph import build_graph
         c = configs[0]
@@ -119,19 +130,30 @@ def _cmd_evaluate(args) -> int:
         print(f"spread of predictions across the 48 cube symmetries / spread across particles "
               f"(first configuration): {spread:.3f}")
     if args.out:
-        rows = [{"model": args.checkpoint, "data": args.data, "split": args.split, "output": k,
-                 "time": (res["times"] or [None] * len(res["mean"]))[k], "r_mean": float(m),
-                 "r_std": float(s), "n_configurations": res["n_configurations"]}
-                for k, (m, s) in enumerate(zip(res["mean"], res["std"]))]
-        if args.out.endswith(".json"):
-            with open(args.out, "w") as f:
-                json.dump(rows, f, indent=1)
-        else:
-            import csv
-            with open(args.out, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(rows[0]))
-                w.writeheader()
-                w.writerows(rows)
+        write_results(args.out, rows)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_baselines(args) -> int:
+    from .baselines import descriptor_baseline_table, physics_baseline_table
+    from .io import ceiling_rows, read_labelled, write_results
+
+    if args.data.endswith((".h5", ".hdf5")):
+        train, valid = read_labelled(args.data, "train"), read_labelled(args.data, "valid")
+        test = read_labelled(args.data, args.split)
+        rows = physics_baseline_table(train, test, args.data, args.split)
+        if not args.no_descriptors:
+            rows += descriptor_baseline_table(train, valid, test, args.data, args.split, args.seed)
+    else:
+        test = read_labelled(args.data)
+        rows = physics_baseline_table(test, test, args.data, "")
+        print("(a single file without splits: physics baselines only, sign chosen on the same data)")
+    rows += ceiling_rows(test, args.data, args.split)
+    rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
+    print(_format_rows(rows))
+    if args.out:
+        write_results(args.out, rows)
         print(f"wrote {args.out}")
     return 0
 
@@ -225,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="write the table as .csv or .json")
     ev.add_argument("--device")
     ev.set_defaults(func=_cmd_evaluate)
+
+    bl = sub.add_parser("baselines", help="physics and descriptor baselines, in the table format of evaluate")
+    bl.add_argument("data", help="glassnet .h5 (fit on train, select on valid, score on --split) or .pickle")
+    bl.add_argument("--split", default="test", help="split to score (default test)")
+    bl.add_argument("--no-descriptors", action="store_true", help="physics baselines only")
+    bl.add_argument("--seed", type=int, default=0, help="seed of the MLP baseline")
+    bl.add_argument("--out", help="write the table as .csv or .json")
+    bl.set_defaults(func=_cmd_baselines)
 
     pr = sub.add_parser("predict", help="predict per-particle propensities for your configurations")
     pr.add_argument("checkpoint")

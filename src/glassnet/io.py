@@ -34,6 +34,10 @@ __all__ = [
     "write_predictions",
     "load_glassbench_npz",
     "save_glassbench_npz",
+    "RESULT_COLUMNS",
+    "write_results",
+    "read_results",
+    "ceiling_rows",
 ]
 
 
@@ -149,11 +153,21 @@ def save_bapst_pickle(path, positions, types, box, time, time_indices, is_values
 def _from_bapst(path) -> list[Configuration]:
     d = load_bapst_pickle(path)
     targets = times = None
+    meta = {"source": str(path), **dict(d.get("metadata", {}))}
     if "targets" in d or "trajectory_target_positions" in d:
         times, targets = bapst_propensities(d)
+    traj = d.get("trajectory_target_positions")
+    if traj is not None and targets is not None and len(traj) and len(traj[0]) >= 2:
+        from .propensity import noise_ceiling
+
+        start = np.asarray(d["positions"], np.float64)
+        ceiling = np.full(len(targets), np.nan)
+        for k, per_t in enumerate(traj[: len(targets)]):
+            disp = np.stack([np.linalg.norm(np.asarray(x) - start, axis=-1) for x in per_t])
+            ceiling[k] = noise_ceiling(disp[:, None, :], d["types"])[0]
+        meta["noise_ceiling"] = ceiling.tolist()
     return [Configuration(np.asarray(d["positions"], np.float64), np.asarray(d["types"], np.int64),
-                          np.asarray(d["box"], np.float64), targets, times,
-                          {"source": str(path), **dict(d.get("metadata", {}))})]
+                          np.asarray(d["box"], np.float64), targets, times, meta)]
 
 
 def load_glassbench_npz(path, density: float = 1.2, times=None) -> Configuration:
@@ -486,3 +500,61 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
     else:
         raise FormatError(f"{path}: unknown predictions format {path.suffix!r}; use .csv or .h5")
     tmp.replace(path)
+
+
+# ------------------------------------------------------------------------------------------------
+# Result tables (network, baselines and noise ceiling side by side)
+# ------------------------------------------------------------------------------------------------
+#: Columns of every result table glassnet writes (`glassnet evaluate`, `glassnet baselines`).
+RESULT_COLUMNS = ["model", "kind", "data", "split", "output", "time", "r_mean", "r_std",
+                  "n_configurations", "note"]
+
+
+def write_results(path, rows) -> None:
+    """Write result rows (dicts with :data:`RESULT_COLUMNS`) as .csv or .json."""
+    import csv
+
+    path = Path(path)
+    rows = [{k: row.get(k, "") for k in RESULT_COLUMNS} for row in rows]
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix.lower() == ".json":
+        tmp.write_text(json.dumps(rows, indent=1))
+    elif path.suffix.lower() == ".csv":
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=RESULT_COLUMNS)
+            w.writeheader()
+            w.writerows(rows)
+    else:
+        raise FormatError(f"{path}: results go to .csv or .json, not {path.suffix!r}")
+    tmp.replace(path)
+
+
+def read_results(path) -> list[dict]:
+    """Read a result table written by :func:`write_results` (numbers parsed)."""
+    import csv
+
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return json.loads(path.read_text())
+    rows = list(csv.DictReader(open(path)))
+    for row in rows:
+        for k in ("output", "n_configurations"):
+            row[k] = int(row[k]) if row[k] not in ("", None) else None
+        for k in ("time", "r_mean", "r_std"):
+            row[k] = float(row[k]) if row[k] not in ("", None) else None
+    return rows
+
+
+def ceiling_rows(configurations, data="", split="") -> list[dict]:
+    """Result rows for the noise ceiling stored with each configuration (mean and std over them)."""
+    vals = [c.metadata.get("noise_ceiling") for c in configurations]
+    vals = [np.asarray(v, float) for v in vals if v is not None]
+    if not vals:
+        return []
+    v = np.stack(vals)
+    times = configurations[0].times
+    return [{"model": "noise ceiling", "kind": "ceiling", "data": str(data), "split": split, "output": k,
+             "time": None if times is None else float(times[k]), "r_mean": float(np.nanmean(v[:, k])),
+             "r_std": float(np.nanstd(v[:, k])), "n_configurations": len(v),
+             "note": "sqrt of Spearman-Brown split-half reliability, A particles"}
+            for k in range(v.shape[1]) if np.isfinite(v[:, k]).any()]

@@ -460,6 +460,20 @@ class Simulation:
         self._thermo("c_pesum")  # the reduce compute forces pe/atom to be tallied on this step
         return self._gather("c_peatom", 1, 1)
 
+    @property
+    def voronoi_volumes(self) -> np.ndarray:
+        """(N,) float64 Voronoi cell volume of each particle (sigma^3), periodic (LAMMPS voronoi/atom).
+
+        Computed by LAMMPS's own voro++ (freud's Voronoi must not run in a process that has loaded
+        LAMMPS: the two voro++ copies clash).
+        """
+        if not getattr(self, "_has_voronoi", False):
+            self._commands(["compute voro all voronoi/atom"])
+            self._has_voronoi = True
+            self._needs_setup = True
+        self._refresh()
+        return self._gather("c_voro", 1, 2)[:, 0].copy()
+
     # ---- dynamics ----------------------------------------------------------------------------
     def minimize(self, etol: float = 0.0, ftol: float = 1e-8, max_iter: int = 10_000,
                  style: str = "fire") -> float:

@@ -1,0 +1,350 @@
+"""Baselines the graph network must beat: physics-inspired predictors and descriptor regression.
+
+Physics-inspired (no training; each is a per-particle number whose correlation with propensity is
+reported with the sign that correlates best on the training split):
+
+- ``potential_energy``: per-particle KA potential energy (epsilon), from the simulator;
+- ``voronoi_volume``: Voronoi cell volume (sigma^3), a free-volume measure (LAMMPS voro++);
+- ``neighbour_count``: number of neighbours inside the first minimum of g_ab(r) (1.40 AA, 1.20 AB,
+  1.07 BB, sigma).
+
+Descriptor + regression, after Boattini et al., PRL 127, 088007 (2021) and Jung et al. (GlassMLP), 2023:
+radial structure functions per neighbour species on shells, Steinhardt bond order q_2..q_8 over the first
+shell (freud), each recursively coarse-grained over neighbours; fitted with ridge regression or a small
+MLP on the training split (A particles), hyper-parameters chosen on the validation split, scored on test.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .io import Configuration
+
+__all__ = [
+    "FIRST_SHELL", "PHYSICS_BASELINES", "potential_energy", "voronoi_volume", "neighbour_count",
+    "radial_descriptors", "bond_order_descriptors", "coarse_grain", "structural_descriptors",
+    "RidgeBaseline", "MLPBaseline", "physics_baseline_table", "descriptor_baseline_table",
+]
+
+#: First minimum of g_ab(r) of the KA mixture (sigma), the first-shell cutoffs.
+FIRST_SHELL = {(0, 0): 1.40, (0, 1): 1.20, (1, 1): 1.07}
+
+
+def _pairs(positions, box, r_max):
+    """All pairs i<j closer than r_max (minimum image): (i, j, r_ij, d_ij = r_j - r_i)."""
+    box = np.asarray(box, float)
+    wrapped = np.mod(positions, box)
+    wrapped[wrapped >= box] = 0.0
+    pairs = cKDTree(wrapped, boxsize=box).query_pairs(r_max, output_type="ndarray")
+    d = wrapped[pairs[:, 1]] - wrapped[pairs[:, 0]]
+    d -= box * np.round(d / box)
+    r = np.linalg.norm(d, axis=1)
+    keep = r < r_max
+    return pairs[keep, 0], pairs[keep, 1], r[keep], d[keep]
+
+
+# ------------------------------------------------------------------------------------------------
+# Physics-inspired predictors
+# ------------------------------------------------------------------------------------------------
+def potential_energy(config: Configuration) -> np.ndarray:
+    """(N,) per-particle potential energy (epsilon), pair energies split half-half (LAMMPS)."""
+    from .simulation import Simulation
+
+    with Simulation(config.positions, config.types, config.box) as sim:
+        return sim.per_particle_energy
+
+
+def voronoi_volume(config: Configuration) -> np.ndarray:
+    """(N,) Voronoi cell volume of each particle (sigma^3), periodic (LAMMPS voronoi/atom)."""
+    from .simulation import Simulation
+
+    with Simulation(config.positions, config.types, config.box) as sim:
+        return sim.voronoi_volumes
+
+
+def neighbour_count(config: Configuration) -> np.ndarray:
+    """(N,) number of neighbours within the first minimum of g_ab(r) for each pair of species."""
+    types = np.asarray(config.types)
+    i, j, r, _ = _pairs(config.positions, config.box, max(FIRST_SHELL.values()))
+    ti, tj = types[i], types[j]
+    cut = np.where(ti + tj == 0, FIRST_SHELL[(0, 0)], np.where(ti + tj == 1, FIRST_SHELL[(0, 1)],
+                                                                FIRST_SHELL[(1, 1)]))
+    inside = r < cut
+    return (np.bincount(i[inside], minlength=len(types)) + np.bincount(j[inside], minlength=len(types))
+            ).astype(np.float64)
+
+
+PHYSICS_BASELINES = {
+    "potential_energy": potential_energy,
+    "voronoi_volume": voronoi_volume,
+    "neighbour_count": neighbour_count,
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Structural descriptors
+# ------------------------------------------------------------------------------------------------
+RADIAL_SHELLS = np.round(np.arange(0.8, 2.41, 0.1), 2)
+RADIAL_WIDTH = 0.1
+L_VALUES = (2, 3, 4, 5, 6, 7, 8)
+
+
+def radial_descriptors(positions, types, box, shells=RADIAL_SHELLS, width: float = RADIAL_WIDTH):
+    """Radial structure functions G_s(i; r) = sum_{j of species s} exp(-(r_ij - r)^2 / (2 width^2)).
+
+    Returns:
+        (N, 2 * len(shells)) float64: species A shells, then species B shells.
+    """
+    types = np.asarray(types)
+    n, k = len(types), len(shells)
+    i, j, r, _ = _pairs(positions, box, float(np.max(shells)) + 5 * width)
+    g = np.exp(-((r[:, None] - np.asarray(shells)[None, :]) ** 2) / (2 * width ** 2))   # (P, K)
+    out = np.zeros((n, 2, k))
+    np.add.at(out, (i, types[j]), g)   # neighbour j seen from i
+    np.add.at(out, (j, types[i]), g)   # and i seen from j
+    return out.reshape(n, 2 * k)
+
+
+def bond_order_descriptors(positions, types, box, l_values=L_VALUES):
+    """Steinhardt q_l of each particle over its first shell (cutoffs :data:`FIRST_SHELL`), via freud.
+
+    Returns:
+        (N, len(l_values)) float64; particles without neighbours get 0.
+    """
+    import freud
+
+    types = np.asarray(types)
+    n = len(types)
+    i, j, r, d = _pairs(positions, box, max(FIRST_SHELL.values()))
+    ti, tj = types[i], types[j]
+    cut = np.where(ti + tj == 0, FIRST_SHELL[(0, 0)], np.where(ti + tj == 1, FIRST_SHELL[(0, 1)],
+                                                                FIRST_SHELL[(1, 1)]))
+    keep = r < cut
+    q_idx = np.concatenate([i[keep], j[keep]])
+    p_idx = np.concatenate([j[keep], i[keep]])
+    vec = np.concatenate([d[keep], -d[keep]])          # point - query_point, minimum image
+    order = np.lexsort((p_idx, q_idx))
+    box = np.asarray(box, float)
+    pts = np.mod(positions, box) - box / 2
+    nlist = freud.locality.NeighborList.from_arrays(n, n, q_idx[order], p_idx[order], vec[order])
+    st = freud.order.Steinhardt(l=list(l_values))
+    st.compute((freud.box.Box(*box), pts), neighbors=nlist)
+    q = np.asarray(st.particle_order, dtype=np.float64).reshape(n, len(l_values))
+    return np.nan_to_num(q)
+
+
+def coarse_grain(features, positions, box, r_c: float = 2.1, levels: int = 2) -> np.ndarray:
+    """Recursive neighbour averaging (Boattini et al. 2021).
+
+    Level 0 is the input; level k+1 at particle i is sum_j w_ij x_j^(k) / sum_j w_ij over j = i and the
+    particles within r_c, with w_ij = exp(-r_ij / r_c).
+
+    Returns:
+        (N, F * (levels + 1)) float64: levels 0..levels side by side.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    n = len(x)
+    i, j, r, _ = _pairs(positions, box, r_c)
+    w = np.exp(-r / r_c)
+    norm = 1.0 + np.bincount(i, w, n) + np.bincount(j, w, n)
+    out = [x]
+    for _ in range(levels):
+        cur = out[-1]
+        acc = cur.copy()                      # self term, w = 1
+        np.add.at(acc, i, w[:, None] * cur[j])
+        np.add.at(acc, j, w[:, None] * cur[i])
+        out.append(acc / norm[:, None])
+    return np.concatenate(out, axis=1)
+
+
+def structural_descriptors(config: Configuration, levels: int = 2) -> np.ndarray:
+    """The full descriptor of each particle: radial + bond order, coarse-grained to ``levels``.
+
+    Returns:
+        (N, 41 * (levels + 1)) float64.
+    """
+    base = np.concatenate([radial_descriptors(config.positions, config.types, config.box),
+                           bond_order_descriptors(config.positions, config.types, config.box)], axis=1)
+    return coarse_grain(base, config.positions, config.box, levels=levels)
+
+
+# ------------------------------------------------------------------------------------------------
+# Regression
+# ------------------------------------------------------------------------------------------------
+def _pearson(a, b):
+    a = a - a.mean()
+    b = b - b.mean()
+    den = np.sqrt((a @ a) * (b @ b))
+    return float(a @ b / den) if den > 0 else float("nan")
+
+
+def _stack(configs, features, mask_type=0):
+    x = np.concatenate([f[np.asarray(c.types) == mask_type] for c, f in zip(configs, features)])
+    y = np.concatenate([np.asarray(c.targets).T[np.asarray(c.types) == mask_type] for c in configs])
+    return x, y
+
+
+class RidgeBaseline:
+    """Ridge regression of propensity on descriptors, one independent fit per timescale.
+
+    Args:
+        alphas: candidate regularisation strengths; the best per timescale is chosen on validation.
+    """
+
+    def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)):
+        self.alphas = tuple(alphas)
+        self.coef = None
+
+    def __repr__(self):
+        return f"RidgeBaseline(alphas={self.alphas})"
+
+    def _solve(self, x, y, alpha):
+        a = x.T @ x + alpha * len(x) * np.eye(x.shape[1])
+        return np.linalg.solve(a, x.T @ y)
+
+    def fit(self, x_train, y_train, x_valid, y_valid) -> "RidgeBaseline":
+        """Fit on (n, F) features and (n, T) targets; choose alpha per target on the validation rows."""
+        self.mu, self.sd = x_train.mean(0), x_train.std(0) + 1e-12
+        self.y_mu = y_train.mean(0)
+        xt, xv = (x_train - self.mu) / self.sd, (x_valid - self.mu) / self.sd
+        best = [(-np.inf, None, None)] * y_train.shape[1]
+        for alpha in self.alphas:
+            w = self._solve(xt, y_train - self.y_mu, alpha)
+            pv = xv @ w
+            for k in range(y_train.shape[1]):
+                r = _pearson(pv[:, k], y_valid[:, k])
+                if r > best[k][0]:
+                    best[k] = (r, alpha, w[:, k])
+        self.alpha = [b[1] for b in best]
+        self.coef = np.stack([b[2] for b in best], axis=1)
+        return self
+
+    def predict(self, x) -> np.ndarray:
+        if self.coef is None:
+            raise RuntimeError("RidgeBaseline is not fitted: call fit first")
+        return (x - self.mu) / self.sd @ self.coef + self.y_mu
+
+
+class MLPBaseline:
+    """A small MLP on descriptors (GlassMLP-like), all timescales at once; early stopping on validation.
+
+    Args:
+        hidden: widths of the hidden layers.
+        epochs: maximum full-batch epochs (Adam, lr 1e-3, weight decay 1e-4).
+        seed: initial weights.
+    """
+
+    def __init__(self, hidden=(64, 64), epochs: int = 600, seed: int = 0):
+        self.hidden, self.epochs, self.seed = tuple(hidden), epochs, seed
+        self.net = None
+
+    def __repr__(self):
+        return f"MLPBaseline(hidden={self.hidden}, epochs={self.epochs}, seed={self.seed})"
+
+    def fit(self, x_train, y_train, x_valid, y_valid) -> "MLPBaseline":
+        import torch
+        from torch import nn
+
+        torch.manual_seed(self.seed)
+        self.mu, self.sd = x_train.mean(0), x_train.std(0) + 1e-12
+        self.y_mu, self.y_sd = y_train.mean(0), y_train.std(0) + 1e-12
+        f = lambda a: torch.as_tensor((a - self.mu) / self.sd, dtype=torch.float32)
+        xt, xv = f(x_train), f(x_valid)
+        yt = torch.as_tensor((y_train - self.y_mu) / self.y_sd, dtype=torch.float32)
+        sizes = [x_train.shape[1], *self.hidden]
+        layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], y_train.shape[1]))
+        opt = torch.optim.Adam(self.net.parameters(), lr=1e-3, weight_decay=1e-4)
+        best, best_state = -np.inf, None
+        for epoch in range(self.epochs):
+            opt.zero_grad()
+            loss = ((self.net(xt) - yt) ** 2).mean()
+            loss.backward()
+            opt.step()
+            if epoch % 10 == 9:
+                with torch.no_grad():
+                    pv = self.net(xv).numpy()
+                r = np.mean([_pearson(pv[:, k], y_valid[:, k]) for k in range(pv.shape[1])])
+                if r > best:
+                    best = r
+                    best_state = {k: v.clone() for k, v in self.net.state_dict().items()}
+        if best_state is not None:
+            self.net.load_state_dict(best_state)
+        return self
+
+    def predict(self, x) -> np.ndarray:
+        import torch
+
+        if self.net is None:
+            raise RuntimeError("MLPBaseline is not fitted: call fit first")
+        with torch.no_grad():
+            out = self.net(torch.as_tensor((x - self.mu) / self.sd, dtype=torch.float32)).numpy()
+        return out * self.y_sd + self.y_mu
+
+
+# ------------------------------------------------------------------------------------------------
+# Tables
+# ------------------------------------------------------------------------------------------------
+def _rows(model, kind, data, split, times, r, note=""):
+    r = np.asarray(r, dtype=float)
+    return [{"model": model, "kind": kind, "data": str(data), "split": split, "output": k,
+             "time": None if times is None else float(times[k]), "r_mean": float(np.mean(r[:, k])),
+             "r_std": float(np.std(r[:, k])), "n_configurations": len(r), "note": note}
+            for k in range(r.shape[1])]
+
+
+def physics_baseline_table(train, test, data="", split="test", names=None) -> list[dict]:
+    """Pearson r (A particles) of each physics baseline on ``test``, its sign chosen on ``train``.
+
+    Args:
+        train, test: lists of :class:`Configuration` with targets (T, N); ``train`` may equal ``test``
+            when there is no separate training data (then the sign is chosen on the same data, and the
+            note says so).
+    """
+    rows = []
+    times = test[0].times
+    for name in names or PHYSICS_BASELINES:
+        fn = PHYSICS_BASELINES[name]
+        cache = {}
+
+        def value(c):
+            if id(c) not in cache:
+                cache[id(c)] = fn(c)
+            return cache[id(c)]
+
+        def rs(configs):
+            out = []
+            for c in configs:
+                v, a = value(c), np.asarray(c.types) == 0
+                out.append([_pearson(v[a], np.asarray(t)[a]) for t in c.targets])
+            return np.asarray(out)
+
+        sign = np.sign(rs(train).mean(axis=0))
+        sign[sign == 0] = 1
+        r = rs(test) * sign
+        same = "sign chosen on the same data" if train is test else "sign chosen on the train split"
+        for k, row in enumerate(_rows(name, "physics", data, split, times, r)):
+            row["note"] = f"sign {'+' if sign[k] > 0 else '-'}; {same}"
+            rows.append(row)
+    return rows
+
+
+def descriptor_baseline_table(train, valid, test, data="", split="test", mlp_seed: int = 0) -> list[dict]:
+    """Ridge and MLP on the coarse-grained structural descriptors: fit on train, select on valid,
+    score (per configuration, A particles) on test."""
+    feats = {id(c): structural_descriptors(c) for c in [*train, *valid, *test]}
+    xt, yt = _stack(train, [feats[id(c)] for c in train])
+    xv, yv = _stack(valid, [feats[id(c)] for c in valid])
+    rows = []
+    for name, model in (("descriptors+ridge", RidgeBaseline()),
+                        ("descriptors+mlp", MLPBaseline(seed=mlp_seed))):
+        model.fit(xt, yt, xv, yv)
+        r = []
+        for c in test:
+            a = np.asarray(c.types) == 0
+            p = model.predict(feats[id(c)][a])
+            r.append([_pearson(p[:, k], np.asarray(c.targets)[k][a]) for k in range(p.shape[1])])
+        rows += _rows(name, "descriptor", data, split, test[0].times, r, repr(model))
+    return rows

@@ -1,0 +1,109 @@
+"""Baselines against brute-force computations and the simulator."""
+import numpy as np
+import pytest
+from scipy.special import sph_harm_y
+
+from glassnet.baselines import (FIRST_SHELL, MLPBaseline, RADIAL_SHELLS, RidgeBaseline,
+                                bond_order_descriptors, coarse_grain, descriptor_baseline_table,
+                                neighbour_count, physics_baseline_table, potential_energy,
+                                radial_descriptors, voronoi_volume)
+from glassnet.io import Configuration
+from glassnet.simulation import lattice_configuration, reference_energy_forces
+
+
+def _system(n=250, seed=0):
+    pos, typ, box = lattice_configuration(n, 1.2, seed=seed)
+    pos = pos + np.random.default_rng(seed).normal(0, 0.08, pos.shape)
+    return pos, typ, box
+
+
+def _min_image(pos, box):
+    d = pos[None, :, :] - pos[:, None, :]          # d[i, j] = r_j - r_i
+    return d - box * np.round(d / box)
+
+
+def test_radial_descriptors_brute_force():
+    pos, typ, box = _system()
+    got = radial_descriptors(pos, typ, box)
+    d = np.linalg.norm(_min_image(pos, box), axis=-1)
+    np.fill_diagonal(d, np.inf)
+    k = len(RADIAL_SHELLS)
+    for i in (0, 17, 101):
+        for s in (0, 1):
+            r = d[i, typ == s]
+            expected = np.exp(-((r[:, None] - RADIAL_SHELLS[None, :]) ** 2) / (2 * 0.1 ** 2)).sum(0)
+            assert np.allclose(got[i, s * k:(s + 1) * k], expected, atol=1e-4)
+
+
+def test_bond_order_brute_force():
+    pos, typ, box = _system(seed=3)
+    got = bond_order_descriptors(pos, typ, box, l_values=(4, 6))
+    d = _min_image(pos, box)
+    r = np.linalg.norm(d, axis=-1)
+    cut = np.array([[FIRST_SHELL[(0, 0)], FIRST_SHELL[(0, 1)]], [FIRST_SHELL[(0, 1)], FIRST_SHELL[(1, 1)]]])
+    for i in (0, 50, 200):
+        nb = [j for j in range(len(pos)) if j != i and r[i, j] < cut[typ[i], typ[j]]]
+        v = d[i, nb]
+        theta = np.arccos(v[:, 2] / np.linalg.norm(v, axis=1))
+        phi = np.arctan2(v[:, 1], v[:, 0])
+        for col, l in enumerate((4, 6)):
+            qlm = np.array([sph_harm_y(l, m, theta, phi).mean() for m in range(-l, l + 1)])
+            ql = np.sqrt(4 * np.pi / (2 * l + 1) * np.sum(np.abs(qlm) ** 2))
+            assert got[i, col] == pytest.approx(ql, rel=1e-4)
+
+
+def test_coarse_grain_brute_force():
+    pos, typ, box = _system(seed=4)
+    x = np.random.default_rng(0).normal(size=(len(pos), 3))
+    got = coarse_grain(x, pos, box, r_c=2.1, levels=2)
+    r = np.linalg.norm(_min_image(pos, box), axis=-1)
+    w = np.where(r < 2.1, np.exp(-r / 2.1), 0.0)     # includes j = i with w = 1
+    lvl1 = (w @ x) / w.sum(1, keepdims=True)
+    lvl2 = (w @ lvl1) / w.sum(1, keepdims=True)
+    assert np.allclose(got, np.concatenate([x, lvl1, lvl2], axis=1), atol=1e-10)
+
+
+def test_potential_energy_baseline_is_the_simulators():
+    pos, typ, box = _system(seed=5)
+    u_ref, _ = reference_energy_forces(pos, typ, box)
+    assert np.allclose(potential_energy(Configuration(pos, typ, box)), u_ref, rtol=1e-10, atol=1e-10)
+
+
+def test_voronoi_and_neighbours_on_fcc_lattice():
+    a = 1.0 * np.sqrt(2)                               # nearest-neighbour distance 1.0
+    cells = np.stack(np.meshgrid(*[np.arange(4)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    pos = ((cells[:, None, :] + basis[None]) * a).reshape(-1, 3) + 0.1
+    c = Configuration(pos, np.zeros(len(pos), int), np.full(3, 4 * a))
+    assert np.allclose(voronoi_volume(c), a ** 3 / 4)
+    assert np.all(neighbour_count(c) == 12)
+
+
+def test_ridge_recovers_a_linear_law_and_mlp_a_nonlinear_one():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 5))
+    y = np.stack([x @ [1, -2, 0, 0, 0.5], np.tanh(x[:, 0] * x[:, 1])], axis=1)
+    ridge = RidgeBaseline().fit(x[:1500], y[:1500], x[1500:], y[1500:])
+    p = ridge.predict(x[1500:])
+    assert np.corrcoef(p[:, 0], y[1500:, 0])[0, 1] > 0.999
+    assert abs(np.corrcoef(p[:, 1], y[1500:, 1])[0, 1]) < 0.2     # a product is not linear
+    mlp = MLPBaseline(epochs=800).fit(x[:1500], y[:1500], x[1500:], y[1500:])
+    assert np.corrcoef(mlp.predict(x[1500:])[:, 1], y[1500:, 1])[0, 1] > 0.8
+    with pytest.raises(RuntimeError, match="not fitted"):
+        RidgeBaseline().predict(x)
+
+
+def test_tables_pick_the_sign_on_train_and_score_test():
+    configs = []
+    for s in range(4):
+        pos, typ, box = _system(300, seed=10 + s)
+        count = neighbour_count(Configuration(pos, typ, box))
+        noise = np.random.default_rng(s).normal(0, 1, len(pos))
+        configs.append(Configuration(pos, typ, box, np.stack([-count + noise, noise]), np.array([1.0, 2.0])))
+    rows = physics_baseline_table(configs[:2], configs[2:], "toy", "test", names=["neighbour_count"])
+    assert rows[0]["note"].startswith("sign -") and rows[0]["r_mean"] > 0.5
+    assert abs(rows[1]["r_mean"]) < 0.2 and rows[0]["n_configurations"] == 2
+    rows = descriptor_baseline_table(configs[:2], configs[2:3], configs[3:], "toy")
+    assert {r["model"] for r in rows} == {"descriptors+ridge", "descriptors+mlp"}
+    ridge_t0 = next(r for r in rows if r["model"] == "descriptors+ridge" and r["output"] == 0)
+    assert ridge_t0["r_mean"] > 0.5          # structure predicts the structural target
