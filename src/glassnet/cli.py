@@ -103,24 +103,16 @@ def _format_rows(rows) -> str:
 
 
 def _cmd_evaluate(args) -> int:
-    from .io import ceiling_rows, read_labelled, write_results
-    from .train import Predictor, evaluate
+    from .io import read_labelled, write_results
+    from .train import Predictor, evaluation_rows
 
     predictor = Predictor(args.checkpoint, device=args.device, symmetrize=args.symmetrize)
     split = args.split if args.data.endswith((".h5", ".hdf5")) else ""
     configs = read_labelled(args.data, split or None)
-    res = evaluate(predictor, configs, args.output_index)
-    times = res["times"] or [None] * len(res["mean"])
-    rows = [{"model": args.checkpoint, "kind": "network", "data": args.data, "split": split, "output": k,
-             "time": times[k], "r_mean": float(m), "r_std": float(s),
-             "n_configurations": res["n_configurations"],
-             "note": "48-symmetry average" if args.symmetrize else ""}
-            for k, (m, s) in enumerate(zip(res["mean"], res["std"]))]
-    idx = res["output_index"]
-    for row in ceiling_rows(configs, args.data, split):
-        if row["output"] in idx:
-            row["output"] = idx.index(row["output"])
-            rows.append(row)
+    if args.output_index:
+        predictor.meta["output_index"] = args.output_index
+    rows = evaluation_rows(predictor, configs, args.data, split, name=args.checkpoint,
+                           note="48-symmetry average" if args.symmetrize else "")
     print(_format_rows(rows))
     if args.symmetry_spread:
         from .graph import build_graph
@@ -132,6 +124,76 @@ def _cmd_evaluate(args) -> int:
     if args.out:
         write_results(args.out, rows)
         print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_probe(args) -> int:
+    from .analysis import ShellProbe
+    from .io import read_labelled
+    from .train import Predictor
+
+    predictor = Predictor(args.checkpoint, device=args.device)
+    split = args.split if args.data.endswith((".h5", ".hdf5")) else None
+    configs = read_labelled(args.data, split)[: args.configs]
+    probe = ShellProbe(predictor, n_shells=args.shells, pushes=args.pushes, n_marked=args.marked,
+                       fraction=args.fraction, seed=args.seed)
+    t0 = time.perf_counter()
+    for i, c in enumerate(configs):
+        probe.compute(c, reset=(i == 0))
+        print(f"probed configuration {i + 1}/{len(configs)} ({time.perf_counter() - t0:.0f} s)")
+    label = args.label or (f"T={configs[0].metadata.get('temperature')}")
+    probe.save(args.out, predictor.times, label)
+    for k, x in enumerate(probe.lengths("ablation")):
+        t = predictor.times[k] if predictor.times else k
+        print(f"t={t}: learned shell {x['shell']} +- {x['shell_err']:.2f}, length {x['length']:.2f} +- "
+              f"{x['length_err']:.2f} sigma (ablation, change < {args.fraction:g} x shell-0 change)")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_figures(args) -> int:
+    import json
+    from pathlib import Path
+
+    from . import plots
+    from .io import read_results
+
+    out = Path(args.out_dir)
+    written = []
+    if args.results:
+        rows = [r for path in args.results for r in read_results(path)]
+        written += plots.save(plots.correlation_vs_time(rows), out / "r_vs_time")
+    if args.probe:
+        probes = [json.loads(Path(p).read_text()) for p in args.probe]
+        written += plots.save(plots.shell_change(probes, "ablation"), out / "shell_ablation")
+        written += plots.save(plots.shell_change(probes, "perturbation"), out / "shell_perturbation")
+        written += plots.save(plots.length_vs_time(probes), out / "learned_length")
+    if args.checkpoint and args.data:
+        from .io import read_configurations
+        from .train import Predictor
+
+        predictor = Predictor(args.checkpoint)
+        c = read_configurations(args.data)[0]
+        pred = predictor.predict(c)[:, args.output]
+        measured = None
+        if c.targets is not None:
+            idx = predictor.meta.get("output_index") or list(range(len(c.targets)))
+            measured = c.targets[idx[args.output]]
+        written += plots.save(plots.mobility_slice(c.positions, c.box, pred, measured, c.types),
+                              out / "mobility_slice")
+    if not written:
+        print("glassnet figures: nothing to draw: give --results, --probe or --checkpoint with --data",
+              file=sys.stderr)
+        return 2
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .report import make_report
+
+    make_report(args.checkpoint, args.data, args.out_dir, split=args.split, n_marked=args.marked,
+                descriptors=not args.no_descriptors)
     return 0
 
 
@@ -255,6 +317,40 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--seed", type=int, default=0, help="seed of the MLP baseline")
     bl.add_argument("--out", help="write the table as .csv or .json")
     bl.set_defaults(func=_cmd_baselines)
+
+    pb = sub.add_parser("probe", help="shell ablation/perturbation and the learned correlation length")
+    pb.add_argument("checkpoint")
+    pb.add_argument("data", help="glassnet .h5 or .pickle with propensities")
+    pb.add_argument("--split", default="test")
+    pb.add_argument("--configs", type=int, default=1, help="configurations to probe")
+    pb.add_argument("--marked", type=int, default=32, help="marked A particles per configuration")
+    pb.add_argument("--shells", type=int, default=9, help="shells 0..shells-1 are probed")
+    pb.add_argument("--pushes", type=float, nargs="+", default=[0.1], help="radial pushes (sigma)")
+    pb.add_argument("--fraction", type=float, default=0.1,
+                    help="the learned shell is where the change falls below this fraction of shell 0's")
+    pb.add_argument("--seed", type=int, default=0)
+    pb.add_argument("--label", help="name of this dataset in figures (default T=...)")
+    pb.add_argument("--out", required=True, help="probe result (.json)")
+    pb.add_argument("--device")
+    pb.set_defaults(func=_cmd_probe)
+
+    fg = sub.add_parser("figures", help="draw figures (PNG and PDF) from results, probes and a checkpoint")
+    fg.add_argument("--results", nargs="+", help="result tables from evaluate/baselines (.csv/.json)")
+    fg.add_argument("--probe", nargs="+", help="probe results (.json), one per temperature")
+    fg.add_argument("--checkpoint", help="with --data: draw the predicted mobility field")
+    fg.add_argument("--data", help="a configuration file with measured propensities")
+    fg.add_argument("--output", type=int, default=0, help="which network output (timescale) to draw")
+    fg.add_argument("--out-dir", required=True)
+    fg.set_defaults(func=_cmd_figures)
+
+    rp = sub.add_parser("report", help="one HTML page: evaluation, baselines, ceiling, probe, figures")
+    rp.add_argument("checkpoint")
+    rp.add_argument("data")
+    rp.add_argument("--split", default="test")
+    rp.add_argument("--marked", type=int, default=16, help="marked particles of the shell probe")
+    rp.add_argument("--no-descriptors", action="store_true", help="skip the descriptor baselines")
+    rp.add_argument("--out-dir", required=True)
+    rp.set_defaults(func=_cmd_report)
 
     pr = sub.add_parser("predict", help="predict per-particle propensities for your configurations")
     pr.add_argument("checkpoint")

@@ -25,11 +25,11 @@ import torch
 
 from . import __version__
 from .graph import CUBE_SYMMETRIES, Graph, build_graph
-from .io import Configuration
+from .io import Configuration, ceiling_rows
 from .model import BapstGN, ModelConfig, ModelError, graph_to_tensors, pick_device
 
 __all__ = ["TrainConfig", "Trainer", "train", "save_checkpoint", "load_checkpoint", "Predictor",
-           "pearson_r", "evaluate", "CHECKPOINT_FORMAT"]
+           "pearson_r", "evaluate", "evaluation_rows", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "glassnet.checkpoint/1"
 
@@ -426,3 +426,20 @@ def import_bapst_checkpoint(source, out) -> Path:
         "versions": _versions(),
     })
     return Path(out)
+
+
+def evaluation_rows(predictor: Predictor, configs, data="", split="", name="network",
+                    note="") -> list[dict]:
+    """Result rows (network and noise ceiling) for a predictor on labelled configurations."""
+    res = evaluate(predictor, configs)
+    times = res["times"] or [None] * len(res["mean"])
+    rows = [{"model": name, "kind": "network", "data": str(data), "split": split, "output": k,
+             "time": times[k], "r_mean": float(m), "r_std": float(s),
+             "n_configurations": res["n_configurations"], "note": note}
+            for k, (m, s) in enumerate(zip(res["mean"], res["std"]))]
+    idx = res["output_index"]
+    for row in ceiling_rows(configs, data, split):
+        if row["output"] in idx:
+            row["output"] = idx.index(row["output"])
+            rows.append(row)
+    return rows

@@ -1,0 +1,243 @@
+"""What the network learned: shell ablation and perturbation, and the learned correlation length.
+
+After Bapst et al. (2020), Fig. 4. For a marked particle, shell n holds the particles n graph steps
+away on the cutoff graph (breadth-first; shell 0 is the particle itself).
+
+- Ablation: delete every particle beyond shell n and record how much the marked particle's
+  prediction changes, for n = 0, 1, ...
+- Perturbation: push every particle beyond shell n outwards, radially from the marked particle, by
+  ``push`` sigma (this opens the gap between shells n and n+1) and record the change. Particles
+  within ``push`` of half the box length stay put, so that none crosses to the other periodic side.
+
+Averaged over marked A particles, the change falls with n. The learned shell is the first n where the
+mean change drops below ``fraction`` times its value at n = 0; the learned length is the mean distance
+(sigma) of that shell from the marked particle. Error bars come from a bootstrap over marked particles.
+A network with k message-passing steps cannot feel anything beyond shell k: its ablation change there
+is zero.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import shortest_path
+
+from .graph import Graph, build_graph
+from .io import Configuration
+from .model import graph_to_tensors
+
+__all__ = ["shell_index", "ShellProbe", "learned_length"]
+
+
+def shell_index(graph: Graph, marked) -> np.ndarray:
+    """Graph distance (number of edges) from each marked particle to every particle.
+
+    Args:
+        graph: a :class:`~glassnet.graph.Graph` (self-edges are ignored).
+        marked: (M,) indices of the marked particles.
+
+    Returns:
+        (M, N) int64 shell index; -1 where a particle cannot be reached.
+    """
+    keep = graph.senders != graph.receivers
+    n = graph.n_nodes
+    adj = csr_matrix((np.ones(keep.sum()), (graph.senders[keep], graph.receivers[keep])), shape=(n, n))
+    dist = shortest_path(adj, unweighted=True, directed=False, indices=np.atleast_1d(marked))
+    out = np.where(np.isfinite(dist), dist, -1).astype(np.int64)
+    return out
+
+
+def _subgraph(graph: Graph, keep: np.ndarray) -> Graph:
+    """The subgraph induced by the particles where ``keep`` is True (edges unchanged, reindexed)."""
+    new_index = np.cumsum(keep) - 1
+    e = keep[graph.senders] & keep[graph.receivers]
+    return Graph(graph.nodes[keep], new_index[graph.senders[e]], new_index[graph.receivers[e]],
+                 graph.edges[e], graph.box, graph.r_cut)
+
+
+def _predict_many(model, graphs: list[Graph], targets: list[int], max_edges: int = 3_000_000) -> np.ndarray:
+    """Predictions (len(graphs), K) for one node of each graph, batching graphs as disjoint unions."""
+    dev = next(model.parameters()).device
+    out = np.empty((len(graphs), model.config.n_outputs))
+    start = 0
+    model.eval()
+    while start < len(graphs):
+        stop, edges = start, 0
+        while stop < len(graphs) and (stop == start or edges + graphs[stop].n_edges <= max_edges):
+            edges += graphs[stop].n_edges
+            stop += 1
+        batch = graphs[start:stop]
+        offsets = np.cumsum([0] + [g.n_nodes for g in batch])
+        union = Graph(np.concatenate([g.nodes for g in batch]),
+                      np.concatenate([g.senders + o for g, o in zip(batch, offsets)]),
+                      np.concatenate([g.receivers + o for g, o in zip(batch, offsets)]),
+                      np.concatenate([g.edges for g in batch]), batch[0].box, batch[0].r_cut)
+        with torch.no_grad():
+            pred = model(**graph_to_tensors(union, dev)).double().cpu().numpy()
+        out[start:stop] = pred[offsets[:-1] + np.asarray(targets[start:stop])]
+        start = stop
+    return out
+
+
+def learned_length(change: np.ndarray, shell_distance: np.ndarray, fraction: float = 0.1,
+                   n_boot: int = 200, seed: int = 0) -> dict:
+    """The shell beyond which the prediction stops changing, and its distance, with bootstrap errors.
+
+    Args:
+        change: (M, S) absolute change of the prediction for M marked particles at shells 0..S-1.
+        shell_distance: (M, S) mean distance (sigma) of shell n from each marked particle.
+        fraction: the threshold, as a fraction of the mean change at shell 0.
+
+    Returns:
+        dict with ``shell`` and ``length`` (sigma) and their bootstrap standard errors ``shell_err``,
+        ``length_err``; ``shell`` is S (and length NaN) if the change never falls below the threshold.
+    """
+    change = np.asarray(change, float)
+    dist = np.asarray(shell_distance, float)
+
+    def one(idx):
+        c = change[idx].mean(axis=0)
+        below = np.nonzero(c < fraction * c[0])[0] if c[0] > 0 else np.array([0])
+        n = int(below[0]) if below.size else change.shape[1]
+        length = float(np.nanmean(dist[idx, n])) if n < change.shape[1] else float("nan")
+        return n, length
+
+    n, length = one(np.arange(len(change)))
+    rng = np.random.default_rng(seed)
+    boot = np.array([one(rng.integers(0, len(change), len(change))) for _ in range(n_boot)], float)
+    return {"shell": n, "length": length, "shell_err": float(np.std(boot[:, 0])),
+            "length_err": float(np.nanstd(boot[:, 1])) if np.isfinite(boot[:, 1]).any() else float("nan"),
+            "fraction": fraction}
+
+
+class ShellProbe:
+    """Shell ablation and perturbation of a trained network around marked A particles.
+
+    Args:
+        predictor: a :class:`glassnet.train.Predictor` (its model and output normalisation are used;
+            changes are reported in sigma).
+        n_shells: shells 0..n_shells-1 are probed.
+        pushes: radial pushes (sigma) of the perturbation experiment.
+        n_marked: marked A particles per configuration (chosen at random with ``seed``).
+        fraction: threshold of the learned length (fraction of the change at shell 0).
+        seed: choice of marked particles and bootstrap.
+    """
+
+    def __init__(self, predictor, n_shells: int = 10, pushes=(0.1,), n_marked: int = 32,
+                 fraction: float = 0.1, seed: int = 0):
+        if n_shells < 2 or n_marked < 1 or not 0 < fraction < 1:
+            raise ValueError(f"n_shells={n_shells}, n_marked={n_marked}, fraction={fraction}: expected "
+                             "n_shells >= 2, n_marked >= 1, 0 < fraction < 1")
+        self.predictor = predictor
+        self.n_shells, self.pushes, self.n_marked = n_shells, tuple(float(p) for p in pushes), n_marked
+        self.fraction, self.seed = fraction, seed
+        self._ablation = self._perturbation = self._distance = None
+
+    def __repr__(self):
+        return (f"ShellProbe(predictor, n_shells={self.n_shells}, pushes={self.pushes}, "
+                f"n_marked={self.n_marked}, fraction={self.fraction}, seed={self.seed})")
+
+    def _require(self, value):
+        if value is None:
+            raise RuntimeError("Property not computed. Call compute first.")
+        return value
+
+    def compute(self, config: Configuration, marked=None, reset: bool = True) -> "ShellProbe":
+        """Probe one configuration; with ``reset=False`` marked particles accumulate over calls."""
+        model = self.predictor.model
+        scale = np.asarray(self.predictor.std, float)
+        graph = build_graph(config.positions, config.types, config.box, model.config.r_cut)
+        rng = np.random.default_rng(self.seed + (0 if reset or self._ablation is None else len(self._ablation)))
+        if marked is None:
+            a = np.nonzero(np.asarray(config.types) == 0)[0]
+            marked = rng.choice(a, size=min(self.n_marked, len(a)), replace=False)
+        marked = np.atleast_1d(marked)
+        shells = shell_index(graph, marked)
+        box = np.asarray(config.box, float)
+        pos = np.asarray(config.positions, float)
+        base = model.predict_graph(graph)[marked]     # (M, K)
+        s_range = np.arange(self.n_shells)
+        # ablation: keep shells <= n
+        graphs, targets = [], []
+        for m, i in enumerate(marked):
+            for n in s_range:
+                keep = (shells[m] >= 0) & (shells[m] <= n)
+                graphs.append(_subgraph(graph, keep))
+                targets.append(int(np.sum(keep[:i])))
+        abl = _predict_many(model, graphs, targets).reshape(len(marked), self.n_shells, -1)
+        ablation = np.abs(abl - base[:, None, :]) * scale
+        # perturbation: push shells > n outwards
+        pert = np.empty((len(self.pushes), len(marked), self.n_shells, base.shape[1]))
+        distance = np.full((len(marked), self.n_shells), np.nan)
+        for m, i in enumerate(marked):
+            d = pos - pos[i]
+            d -= box * np.round(d / box)
+            r = np.linalg.norm(d, axis=1)
+            unit = np.divide(d, r[:, None], out=np.zeros_like(d), where=r[:, None] > 0)
+            for n in s_range:
+                in_shell = shells[m] == n
+                if in_shell.any():
+                    distance[m, n] = r[in_shell].mean()
+            for p, push in enumerate(self.pushes):
+                graphs = []
+                # particles within `push` of the half box stay put: pushed across it they would
+                # approach the marked particle's neighbourhood from the other periodic side
+                movable = r < box.min() / 2 - push
+                for n in s_range:
+                    moved = pos + push * unit * ((shells[m] > n) & movable)[:, None]
+                    graphs.append(build_graph(moved, config.types, box, model.config.r_cut))
+                out = _predict_many(model, graphs, [int(i)] * len(graphs))
+                pert[p, m] = np.abs(out - base[m]) * scale
+        if reset or self._ablation is None:
+            self._ablation, self._perturbation, self._distance = ablation, pert, distance
+        else:
+            self._ablation = np.concatenate([self._ablation, ablation])
+            self._perturbation = np.concatenate([self._perturbation, pert], axis=1)
+            self._distance = np.concatenate([self._distance, distance])
+        return self
+
+    @property
+    def ablation(self) -> np.ndarray:
+        """(M, S, K) absolute change of the prediction (sigma) when shells > n are deleted."""
+        return self._require(self._ablation)
+
+    @property
+    def perturbation(self) -> np.ndarray:
+        """(P, M, S, K) absolute change (sigma) when shells > n are pushed out by each push."""
+        return self._require(self._perturbation)
+
+    @property
+    def shell_distance(self) -> np.ndarray:
+        """(M, S) mean distance (sigma) of shell n from each marked particle."""
+        return self._require(self._distance)
+
+    def lengths(self, experiment: str = "ablation") -> list[dict]:
+        """:func:`learned_length` per output for 'ablation' or 'perturbation' (first push)."""
+        data = self.ablation if experiment == "ablation" else self.perturbation[0]
+        return [learned_length(data[:, :, k], self.shell_distance, self.fraction, seed=self.seed)
+                for k in range(data.shape[2])]
+
+    def to_dict(self, times=None, label: str = "") -> dict:
+        """A JSON-ready summary: mean curves, errors and learned lengths per output."""
+        abl, pert, dist = self.ablation, self.perturbation, self.shell_distance
+        m = len(abl)
+        return {
+            "label": label, "times": None if times is None else [float(t) for t in times],
+            "n_marked": m, "fraction": self.fraction, "pushes": list(self.pushes),
+            "shells": list(range(self.n_shells)),
+            "shell_distance": [float(np.nanmean(col)) if np.isfinite(col).any() else None
+                               for col in dist.T],
+            "ablation_mean": abl.mean(axis=0).T.tolist(),            # (K, S)
+            "ablation_sem": (abl.std(axis=0) / np.sqrt(m)).T.tolist(),
+            "perturbation_mean": pert.mean(axis=1).transpose(0, 2, 1).tolist(),   # (P, K, S)
+            "perturbation_sem": (pert.std(axis=1) / np.sqrt(m)).transpose(0, 2, 1).tolist(),
+            "length_ablation": self.lengths("ablation"),
+            "length_perturbation": self.lengths("perturbation"),
+        }
+
+    def save(self, path, times=None, label: str = "") -> None:
+        """Write :meth:`to_dict` as JSON."""
+        with open(path, "w") as f:
+            json.dump(self.to_dict(times, label), f, indent=1, allow_nan=True)

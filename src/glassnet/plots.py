@@ -1,0 +1,189 @@
+"""Figures a physicist expects, as PNG and PDF (matplotlib, Agg backend), and the HTML report.
+
+1. :func:`mobility_slice`: a slab of the box coloured by predicted propensity, the truly most mobile
+   particles (top 10% by measured propensity) as dots (Bapst et al. 2020, Fig. 3).
+2. :func:`correlation_vs_time`: Pearson r against time per dataset (temperature), for the network,
+   every baseline and the noise ceiling.
+3. :func:`shell_change`: prediction change against shell index, per dataset and timescale.
+4. :func:`length_vs_time`: the learned length against time, per dataset.
+"""
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["mobility_slice", "correlation_vs_time", "shell_change", "length_vs_time", "save",
+           "write_report"]
+
+plt.rcParams.update({"font.size": 10, "axes.labelsize": 11, "figure.dpi": 120})
+
+
+def save(fig, path_stem) -> list[Path]:
+    """Save a figure as ``<stem>.png`` and ``<stem>.pdf``; returns both paths."""
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    out = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    for p in out:
+        fig.savefig(p, bbox_inches="tight", dpi=200 if p.suffix == ".png" else None)
+    plt.close(fig)
+    return out
+
+
+def mobility_slice(positions, box, predicted, measured=None, types=None, axis: int = 2,
+                   thickness: float = 2.0, top: float = 0.1, title: str = ""):
+    """Slab of thickness ``thickness`` (sigma) through the middle of the box, coloured by prediction.
+
+    Args:
+        positions: (N, 3) positions (sigma); box (3,); predicted (N,) predicted propensity (sigma).
+        measured: (N,) measured propensity; the top ``top`` fraction of the A particles (all in the
+            slab) are drawn as black dots.
+        types: (N,) types; B particles are drawn smaller.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    box = np.asarray(box, float)
+    pos = np.mod(np.asarray(positions, float), box)
+    mid = box[axis] / 2
+    slab = np.abs(pos[:, axis] - mid) < thickness / 2
+    ax_i, ax_j = [k for k in range(3) if k != axis]
+    types = np.zeros(len(pos), int) if types is None else np.asarray(types)
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    size = np.where(types[slab] == 0, 60, 30)
+    sc = ax.scatter(pos[slab, ax_i], pos[slab, ax_j], c=np.asarray(predicted)[slab], s=size,
+                    cmap="viridis", edgecolors="none")
+    fig.colorbar(sc, ax=ax, label="predicted propensity (σ)")
+    if measured is not None:
+        m = np.asarray(measured)
+        a = types == 0
+        cut = np.quantile(m[a], 1 - top)
+        hot = slab & a & (m >= cut)
+        ax.scatter(pos[hot, ax_i], pos[hot, ax_j], s=8, c="k",
+                   label=f"top {top:.0%} measured (A)")
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    names = "xyz"
+    ax.set_xlabel(f"{names[ax_i]} (σ)")
+    ax.set_ylabel(f"{names[ax_j]} (σ)")
+    ax.set_xlim(0, box[ax_i])
+    ax.set_ylim(0, box[ax_j])
+    ax.set_aspect("equal")
+    ax.set_title(title or f"slab |{names[axis]} - L/2| < {thickness / 2:g} σ")
+    return fig
+
+
+def _label(row):
+    return row["model"] if row["kind"] != "network" else f"network ({Path(str(row['model'])).stem})"
+
+
+def correlation_vs_time(rows, title: str = ""):
+    """Pearson r (A particles) against time for every model in result rows, one panel per dataset.
+
+    Args:
+        rows: result rows (:data:`glassnet.io.RESULT_COLUMNS`), e.g. from ``evaluate`` and ``baselines``.
+    """
+    rows = [r for r in rows if r.get("time") not in (None, "") and r.get("r_mean") is not None]
+    datasets = sorted({str(r.get("data", "")) for r in rows})
+    fig, axes = plt.subplots(1, max(1, len(datasets)), figsize=(5.2 * max(1, len(datasets)), 4.0),
+                             squeeze=False)
+    styles = {"network": dict(marker="o", lw=2), "ceiling": dict(ls="--", color="k", lw=1.5),
+              "physics": dict(marker="s", lw=1, alpha=0.8), "descriptor": dict(marker="^", lw=1.2)}
+    for ax, data in zip(axes[0], datasets):
+        sub = [r for r in rows if str(r.get("data", "")) == data]
+        for label in dict.fromkeys(_label(r) for r in sub):
+            pts = sorted((float(r["time"]), float(r["r_mean"]), float(r["r_std"] or 0), r["kind"])
+                         for r in sub if _label(r) == label)
+            t, m, s, kind = zip(*pts)
+            ax.errorbar(t, m, yerr=s, label=label, capsize=2, **styles.get(kind[0], {}))
+        ax.set_xscale("log")
+        ax.set_xlabel("time t (τ)")
+        ax.set_ylabel("Pearson r (A particles)")
+        ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.0)
+        ax.set_title(title or Path(data).name)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def shell_change(probes, experiment: str = "ablation"):
+    """Mean change of the marked particle's prediction against shell index.
+
+    Args:
+        probes: list of :meth:`glassnet.analysis.ShellProbe.to_dict` results (one per dataset).
+        experiment: 'ablation' or 'perturbation' (first push).
+    """
+    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    for probe in probes:
+        mean = np.asarray(probe[f"{experiment}_mean"], float)
+        sem = np.asarray(probe[f"{experiment}_sem"], float)
+        if experiment == "perturbation":
+            mean, sem = mean[0], sem[0]
+        times = probe.get("times") or [None] * len(mean)
+        for k, (m, s) in enumerate(zip(mean, sem)):
+            lab = f"{probe.get('label', '')} t={times[k]:.3g}" if times[k] is not None else probe.get("label", "")
+            ax.errorbar(probe["shells"], np.maximum(m, 1e-12), yerr=s, marker="o", capsize=2, label=lab)
+    ax.set_yscale("log")
+    ax.set_xlabel("shell index n")
+    what = "shells > n removed" if experiment == "ablation" else "shells > n pushed out"
+    ax.set_ylabel(f"|Δ prediction| (σ), {what}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def length_vs_time(probes, experiment: str = "ablation"):
+    """The learned length (sigma) against time, one line per dataset (temperature)."""
+    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    for probe in probes:
+        lengths = probe[f"length_{experiment}"]
+        times = probe.get("times") or list(range(len(lengths)))
+        ax.errorbar(times, [x["length"] for x in lengths], yerr=[x["length_err"] for x in lengths],
+                    marker="o", capsize=3, label=probe.get("label", ""))
+    ax.set_xscale("log")
+    ax.set_xlabel("time t (τ)")
+    ax.set_ylabel("learned length (σ)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _table_html(rows) -> str:
+    cols = ["model", "kind", "time", "r_mean", "r_std", "n_configurations", "note"]
+    head = "".join(f"<th>{c}</th>" for c in cols)
+    body = []
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            cells.append(f"<td>{v:.3f}</td>" if isinstance(v, float) and c != "time"
+                         else f"<td>{'' if v is None else html.escape(str(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def write_report(path, title: str, sections: list[tuple[str, str]], figures: list[tuple[str, Path]],
+                 rows=None) -> Path:
+    """Write one self-contained HTML page: text sections, a result table and embedded PNG figures."""
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
+             "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+             "img{max-width:100%}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+    for head, text in sections:
+        parts.append(f"<h2>{html.escape(head)}</h2><pre>{html.escape(text)}</pre>")
+    if rows:
+        parts.append("<h2>Pearson r on the test configurations (A particles)</h2>" + _table_html(rows))
+    for caption, png in figures:
+        data = base64.b64encode(Path(png).read_bytes()).decode()
+        parts.append(f"<figure><img src='data:image/png;base64,{data}'><figcaption>"
+                     f"{html.escape(caption)}</figcaption></figure>")
+    parts.append("</body></html>")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts))
+    return path
