@@ -33,6 +33,13 @@ def _cmd_md(args) -> int:
     return 0
 
 
+def _cmd_demo(args) -> int:
+    from .report import run_demo
+
+    run_demo(args.out, args.preset, args.steps, args.workers, args.seed, args.marked)
+    return 0
+
+
 def _cmd_simulate(args) -> int:
     from .propensity import PRESETS, generate_dataset, with_overrides
 
@@ -247,10 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     md.add_argument("--time", type=float, default=25.0, help="length of the NVT and NVE runs (tau)")
     md.add_argument("--seed", type=int, default=0)
     md.set_defaults(func=_cmd_md)
-    demo = sub.add_parser("demo", parents=[], help="the main job on its small default (for now: `md`)")
-    for action in md._actions[1:]:
-        demo._add_action(action)
-    demo.set_defaults(func=_cmd_md)
+    demo = sub.add_parser("demo", help="the main job: simulate, train, evaluate against baselines and "
+                          "the noise ceiling, probe, report (small default: ~10 min on 2 cores)")
+    demo.add_argument("--out", default="glassnet-demo", help="output folder (the job resumes from it)")
+    demo.add_argument("--preset", default="small", help="dataset preset: small, ka-T0.64, ka-T0.56, ...")
+    demo.add_argument("--steps", type=int, help="training steps (default by preset)")
+    demo.add_argument("--workers", type=int, default=2, help="local simulation worker processes")
+    demo.add_argument("--marked", type=int, default=16, help="marked particles of the shell probe")
+    demo.add_argument("--seed", type=int, default=0, help="training seed")
+    demo.set_defaults(func=_cmd_demo)
 
     si = sub.add_parser("simulate", help="generate an iso-configurational propensity dataset (HDF5)")
     si.add_argument("out", help="the .h5 file to write (resumes from <out>.parts/ after a kill)")
