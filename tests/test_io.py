@@ -118,3 +118,40 @@ def test_glassbench_round_trip(tmp_path):
     np.savez(tmp_path / "bad.npz", types=np.full(n, 7), initial_positions=c.positions)
     with pytest.raises(FormatError, match="unknown types"):
         load_glassbench_npz(tmp_path / "bad.npz")
+
+
+def _toy_config(n=100, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 6, (n, 3)), rng.integers(0, 2, n), np.full(3, 6.0)
+
+
+def test_read_gsd(tmp_path):
+    gsd_hoomd = pytest.importorskip("gsd.hoomd")
+    pos, typ, box = _toy_config()
+    frame = gsd_hoomd.Frame()
+    frame.particles.N = len(pos)
+    frame.particles.position = (pos - box / 2).astype(np.float32)    # GSD boxes are centred
+    frame.particles.typeid = typ.astype(np.uint32)
+    frame.particles.types = ["A", "B"]
+    frame.configuration.box = [6.0, 6.0, 6.0, 0, 0, 0]
+    with gsd_hoomd.open(tmp_path / "c.gsd", "w") as f:
+        f.append(frame)
+    c = read_configurations(tmp_path / "c.gsd")[0]
+    assert np.allclose(c.positions, pos, atol=1e-5) and np.array_equal(c.types, typ)
+    assert np.allclose(c.box, box)
+
+
+def test_read_extxyz_and_lammps_dump(tmp_path):
+    pytest.importorskip("ase")
+    pos, typ, box = _toy_config()
+    lines = [str(len(pos)), f'Lattice="6.0 0 0 0 6.0 0 0 0 6.0" Properties=species:S:1:pos:R:3 pbc="T T T"']
+    lines += [f"{'H' if t == 0 else 'He'} {x:.8f} {y:.8f} {z:.8f}" for t, (x, y, z) in zip(typ, pos)]
+    (tmp_path / "c.extxyz").write_text("\n".join(lines) + "\n")
+    c = read_configurations(tmp_path / "c.extxyz")[0]
+    assert np.allclose(c.positions, pos) and np.array_equal(c.types, typ) and np.allclose(c.box, box)
+    dump = ["ITEM: TIMESTEP", "0", "ITEM: NUMBER OF ATOMS", str(len(pos)), "ITEM: BOX BOUNDS pp pp pp",
+            "0 6.0", "0 6.0", "0 6.0", "ITEM: ATOMS id type x y z"]
+    dump += [f"{i + 1} {t + 1} {x:.8f} {y:.8f} {z:.8f}" for i, (t, (x, y, z)) in enumerate(zip(typ, pos))]
+    (tmp_path / "c.dump").write_text("\n".join(dump) + "\n")
+    c = read_configurations(tmp_path / "c.dump")[0]
+    assert np.allclose(c.positions, pos, atol=1e-6) and np.array_equal(c.types, typ)

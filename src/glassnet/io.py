@@ -258,9 +258,13 @@ def _from_ase(path) -> list[Configuration]:
         cell = np.asarray(atoms.cell)
         if not np.allclose(cell, np.diag(np.diag(cell))):
             raise FormatError(f"{path}: only orthorhombic boxes are supported, got cell {cell.tolist()}")
-        numbers = atoms.get_atomic_numbers()
-        # LAMMPS dumps come back with ase's type -> atomic number mapping (1 -> H, 2 -> He).
-        types = numbers - numbers.min() if numbers.min() > 0 else numbers
+        # LAMMPS types 1/2 come back from ase as atomic numbers 1/2 (H/He); in xyz files write A as H
+        # and B as He.
+        types = atoms.get_atomic_numbers() - 1
+        unknown = np.setdiff1d(types, [0, 1])
+        if unknown.size:
+            raise FormatError(f"{path}: unknown particle types {(unknown + 1).tolist()}; expected LAMMPS "
+                              "types 1 (A) and 2 (B), or species H (A) and He (B) in xyz files")
         out.append(Configuration(atoms.get_positions(), types.astype(np.int64), np.diag(cell).copy(),
                                  metadata={"source": str(path)}))
     return out
