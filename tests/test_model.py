@@ -192,3 +192,16 @@ def test_pearson_r():
     assert pearson_r(x, 2 * x + 1) == pytest.approx(1.0)
     assert pearson_r(x, -x) == pytest.approx(-1.0)
     assert np.isnan(pearson_r(x, np.ones(10)))
+
+
+def test_shipped_names_resolve(tmp_path, monkeypatch):
+    from glassnet.train import resolve_checkpoint
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("GLASSNET_BAPST_CHECKPOINT", str(reference_file("checkpoint_t044_s09")))
+    path = resolve_checkpoint("bapst-T0.44")
+    assert path == tmp_path / "glassnet" / "bapst-T0.44.pt"
+    model, meta = load_checkpoint("bapst-T0.44")
+    assert meta["times"] == [0.132] and sum(p.numel() for p in model.parameters()) == 62_401
+    with pytest.raises(ModelError, match="neither a file nor a shipped network"):
+        resolve_checkpoint("no-such-network")

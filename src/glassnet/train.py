@@ -29,7 +29,7 @@ from .io import Configuration, ceiling_rows
 from .model import BapstGN, ModelConfig, ModelError, graph_to_tensors, pick_device
 
 __all__ = ["TrainConfig", "Trainer", "train", "save_checkpoint", "load_checkpoint", "Predictor",
-           "pearson_r", "evaluate", "evaluation_rows", "CHECKPOINT_FORMAT"]
+           "pearson_r", "evaluate", "evaluation_rows", "resolve_checkpoint", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "glassnet.checkpoint/1"
 
@@ -125,8 +125,45 @@ def save_checkpoint(path, model: BapstGN, extra: dict) -> None:
     tmp.replace(path)
 
 
+PRETRAINED_DIR = Path(__file__).with_name("pretrained")
+
+
+def resolve_checkpoint(name_or_path) -> Path:
+    """A checkpoint path from a path or the name of a shipped network (see ``glassnet/pretrained``).
+
+    ``bapst-T0.44`` is converted on first use from the released TensorFlow checkpoint, looked up at
+    ``$GLASSNET_BAPST_CHECKPOINT`` or ``../shared/reference_data/bapst2020/checkpoint_t044_s09``, into
+    ``~/.cache/glassnet/``.
+    """
+    import os
+
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    shipped = PRETRAINED_DIR / f"{name_or_path}.pt"
+    if shipped.exists():
+        return shipped
+    if str(name_or_path) == "bapst-T0.44":
+        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "glassnet" / "bapst-T0.44.pt"
+        if not cache.exists():
+            rel = "shared/reference_data/bapst2020/checkpoint_t044_s09"
+            candidates = [os.environ.get("GLASSNET_BAPST_CHECKPOINT"), Path.cwd().parent / rel,
+                          Path(__file__).resolve().parents[3] / rel]
+            src = next((Path(c) for c in candidates if c and Path(c).exists()), None)
+            if src is None:
+                raise ModelError("bapst-T0.44 needs the released checkpoint: set GLASSNET_BAPST_CHECKPOINT "
+                                 "to its folder (checkpoint_t044_s09)")
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            import_bapst_checkpoint(src, cache)
+        return cache
+    if path.suffix in (".pt", ".pth"):
+        return path
+    names = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt")) + ["bapst-T0.44"]
+    raise ModelError(f"{name_or_path!r} is neither a file nor a shipped network ({', '.join(names)})")
+
+
 def load_checkpoint(path, device=None) -> tuple[BapstGN, dict]:
-    """Load a glassnet checkpoint.
+    """Load a glassnet checkpoint (a path, or the name of a shipped network).
 
     Returns:
         (model in eval mode on the device, the checkpoint dict without the weights).
@@ -135,7 +172,7 @@ def load_checkpoint(path, device=None) -> tuple[BapstGN, dict]:
         ModelError: missing, truncated or corrupt file, or weights that do not fit the architecture
             the checkpoint declares.
     """
-    path = Path(path)
+    path = resolve_checkpoint(path)
     if not path.exists():
         raise ModelError(f"checkpoint {path} does not exist")
     try:
