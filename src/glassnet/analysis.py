@@ -57,7 +57,7 @@ def _subgraph(graph: Graph, keep: np.ndarray) -> Graph:
                  graph.edges[e], graph.box, graph.r_cut)
 
 
-def _predict_many(model, graphs: list[Graph], targets: list[int], max_edges: int = 3_000_000) -> np.ndarray:
+def _predict_many(model, graphs: list[Graph], targets: list[int], max_edges: int = 700_000) -> np.ndarray:
     """Predictions (len(graphs), K) for one node of each graph, batching graphs as disjoint unions."""
     dev = next(model.parameters()).device
     out = np.empty((len(graphs), model.config.n_outputs))
