@@ -107,7 +107,7 @@ def correlation_vs_time(rows, title: str = ""):
         ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.0)
         ax.set_title(title or Path(data).name)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="best")
     return fig
 
 
