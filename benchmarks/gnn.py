@@ -10,7 +10,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from glassnet.graph import build_graph

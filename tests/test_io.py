@@ -144,7 +144,7 @@ def test_read_gsd(tmp_path):
 def test_read_extxyz_and_lammps_dump(tmp_path):
     pytest.importorskip("ase")
     pos, typ, box = _toy_config()
-    lines = [str(len(pos)), f'Lattice="6.0 0 0 0 6.0 0 0 0 6.0" Properties=species:S:1:pos:R:3 pbc="T T T"']
+    lines = [str(len(pos)), 'Lattice="6.0 0 0 0 6.0 0 0 0 6.0" Properties=species:S:1:pos:R:3 pbc="T T T"']
     lines += [f"{'H' if t == 0 else 'He'} {x:.8f} {y:.8f} {z:.8f}" for t, (x, y, z) in zip(typ, pos)]
     (tmp_path / "c.extxyz").write_text("\n".join(lines) + "\n")
     c = read_configurations(tmp_path / "c.extxyz")[0]

@@ -6,7 +6,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 
 from .analysis import ShellProbe
 from .baselines import descriptor_baseline_table, physics_baseline_table

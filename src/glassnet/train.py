@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .graph import CUBE_SYMMETRIES, Graph, build_graph
+from .graph import CUBE_SYMMETRIES, build_graph
 from .io import Configuration, ceiling_rows
 from .model import BapstGN, ModelConfig, ModelError, graph_to_tensors, pick_device
 
