@@ -16,8 +16,7 @@ MLP on the training split (A particles), hyper-parameters chosen on the validati
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
-
+from .graph import periodic_pairs as _pairs
 from .io import Configuration
 
 __all__ = [
@@ -28,19 +27,6 @@ __all__ = [
 
 #: First minimum of g_ab(r) of the KA mixture (sigma), the first-shell cutoffs.
 FIRST_SHELL = {(0, 0): 1.40, (0, 1): 1.20, (1, 1): 1.07}
-
-
-def _pairs(positions, box, r_max):
-    """All pairs i<j closer than r_max (minimum image): (i, j, r_ij, d_ij = r_j - r_i)."""
-    box = np.asarray(box, float)
-    wrapped = np.mod(positions, box)
-    wrapped[wrapped >= box] = 0.0
-    pairs = cKDTree(wrapped, boxsize=box).query_pairs(r_max, output_type="ndarray")
-    d = wrapped[pairs[:, 1]] - wrapped[pairs[:, 0]]
-    d -= box * np.round(d / box)
-    r = np.linalg.norm(d, axis=1)
-    keep = r < r_max
-    return pairs[keep, 0], pairs[keep, 1], r[keep], d[keep]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["Graph", "GraphError", "build_graph", "CUBE_SYMMETRIES"]
+__all__ = ["Graph", "GraphError", "build_graph", "periodic_pairs", "CUBE_SYMMETRIES"]
 
 
 class GraphError(ValueError):
@@ -86,14 +86,8 @@ def build_graph(positions, types, box, r_cut: float = 2.0, self_edges: bool = Tr
         :class:`Graph` with both directions of every pair, edges sorted by receiver.
     """
     pos, typ, b = _validate(positions, types, box, r_cut)
-    wrapped = np.mod(pos, b)
-    wrapped[wrapped >= b] = 0.0  # mod can round up to exactly L
-    tree = cKDTree(wrapped, boxsize=b)
-    pairs = tree.query_pairs(r_cut, output_type="ndarray")
-    d = wrapped[pairs[:, 1]] - wrapped[pairs[:, 0]]
-    d -= b * np.round(d / b)
-    keep = np.einsum("ij,ij->i", d, d) < r_cut * r_cut  # query_pairs includes r == r_cut
-    pairs = pairs[keep]
+    i, j, _, _ = periodic_pairs(pos, b, r_cut)
+    pairs = np.stack([i, j], axis=1)
     senders = [pairs[:, 0], pairs[:, 1]]
     receivers = [pairs[:, 1], pairs[:, 0]]
     if self_edges:
@@ -104,9 +98,30 @@ def build_graph(positions, types, box, r_cut: float = 2.0, self_edges: bool = Tr
     receivers = np.concatenate(receivers).astype(np.int64)
     order = np.lexsort((senders, receivers))
     senders, receivers = senders[order], receivers[order]
+    wrapped = np.mod(pos, b)
     edges = wrapped[receivers] - wrapped[senders]
     edges -= b * np.round(edges / b)
     return Graph(typ, senders, receivers, edges.astype(np.float32), b, float(r_cut))
+
+
+def periodic_pairs(positions, box, r_max: float):
+    """Every pair i < j closer than r_max under the minimum image convention (cKDTree with boxsize).
+
+    Args:
+        positions: (N, 3) positions (sigma), any periodic image; box: (3,) lengths (sigma).
+
+    Returns:
+        (i (P,) int64, j (P,) int64, r_ij (P,) float64, d_ij = r_j - r_i (P, 3) float64).
+    """
+    box = np.asarray(box, dtype=np.float64)
+    wrapped = np.mod(np.asarray(positions, dtype=np.float64), box)
+    wrapped[wrapped >= box] = 0.0  # mod can round up to exactly L
+    pairs = cKDTree(wrapped, boxsize=box).query_pairs(r_max, output_type="ndarray")
+    d = wrapped[pairs[:, 1]] - wrapped[pairs[:, 0]]
+    d -= box * np.round(d / box)
+    r = np.linalg.norm(d, axis=1)
+    keep = r < r_max  # query_pairs includes r == r_max
+    return pairs[keep, 0].astype(np.int64), pairs[keep, 1].astype(np.int64), r[keep], d[keep]
 
 
 def _cube_symmetries() -> np.ndarray:
