@@ -106,3 +106,12 @@ def test_killed_job_resumes_to_identical_file(tmp_path):
     assert generate_dataset(resumed, spec, progress=False) == resumed
     with pytest.raises(ValueError, match="other parameters"):
         generate_dataset(resumed, DatasetSpec(n=400), progress=False)
+
+
+def test_presets_and_overrides():
+    from glassnet.propensity import PRESETS, with_overrides
+
+    spec = with_overrides(PRESETS["ka-T0.64"], n_configs=5, n=500, times=[0.5, 5])
+    assert spec.splits == (3, 1, 1) and spec.n == 500 and spec.times == (0.5, 5.0)
+    assert PRESETS["ka-T0.56"].times[-1] == 165.0 and PRESETS["ka-T0.56-full"].times[-1] == 1650.0
+    assert PRESETS["ka-T0.64"].times == (0.165, 0.52, 1.65, 5.2, 16.5, 52.0)
