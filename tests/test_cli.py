@@ -65,3 +65,18 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert code == 2
     assert "truncated or corrupt" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_train_never_sees_the_test_split(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    configs = [Configuration(rng.uniform(0, 5, (100, 3)), rng.integers(0, 2, 100), np.full(3, 5.0),
+                             rng.uniform(size=(1, 100)), metadata={"split": s})
+               for s in ["train", "valid", "test", "test"]]
+    write_dataset(tmp_path / "d.h5", configs, [1.0])
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "d.h5"), "--valid", str(tmp_path / "d.h5"), "--out", str(out),
+                 "--steps", "2", "--eval-every", "2", "--hidden", "8", "--mp-steps", "1", "--quiet"]) == 0
+    from glassnet.train import load_checkpoint
+    assert load_checkpoint(out / "best.pt")[1]["training_data"]["n_configurations"] == 1
+    code = main(["train", str(reference_file("test_small.pickle")), "--out", str(tmp_path / "x"), "--quiet"])
+    assert code == 2 and "--valid" in capsys.readouterr().err

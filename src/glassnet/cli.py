@@ -72,16 +72,21 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from .io import read_labelled
+    from .io import FormatError, read_labelled
     from .model import ModelConfig
     from .train import TrainConfig, Trainer
 
-    train_set = [c for path in args.data for c in read_labelled(path, "train" if args.valid is None
-                                                                 and path.endswith(".h5") else None)]
+    def is_h5(path):
+        return path.endswith((".h5", ".hdf5"))
+
+    # a glassnet dataset contributes only its train split: its test split never enters training
+    train_set = [c for path in args.data for c in read_labelled(path, "train" if is_h5(path) else None)]
     if args.valid:
-        valid_set = read_labelled(args.valid, "valid" if args.valid.endswith(".h5") else None)
-    else:
+        valid_set = read_labelled(args.valid, "valid" if is_h5(args.valid) else None)
+    elif all(is_h5(p) for p in args.data):
         valid_set = [c for path in args.data for c in read_labelled(path, "valid")]
+    else:
+        raise FormatError("files without splits need a separate validation file: --valid FILE")
     outputs = args.output_index
     n_out = len(outputs) if outputs else len(train_set[0].targets)
     mcfg = ModelConfig(hidden=args.hidden, mlp_layers=args.mlp_layers, steps=args.mp_steps,
