@@ -119,7 +119,7 @@ class DatasetSpec:
 #: patient workstation; override n, n_configs, n_replicas on the command line.
 PRESETS: dict[str, DatasetSpec] = {
     "small": DatasetSpec(),
-    # the reference datasets (about 25 and 60 CPU-minutes here); tau_alpha = 11.7 and 25.7 tau
+    # the reference datasets in data/reference (~0.5 and ~1.3 CPU-hours here); tau_alpha 8.2 and 28.1 tau
     "ka-T0.64": DatasetSpec(temperature=0.64, n=1000, n_configs=8, splits=(6, 1, 1),
                             times=tuple(_half_decades(0.165, 52))),
     "ka-T0.56": DatasetSpec(temperature=0.56, n=1000, n_configs=6, splits=(4, 1, 1),
