@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ._arrays import check_particles
+
 __all__ = ["Graph", "GraphError", "build_graph", "periodic_pairs", "CUBE_SYMMETRIES"]
 
 
@@ -48,22 +50,7 @@ class Graph:
 
 
 def _validate(positions, types, box, r_cut):
-    pos = np.asarray(positions, dtype=np.float64)
-    if pos.ndim != 2 or pos.shape[1] != 3:
-        raise GraphError(f"positions.shape={pos.shape}; expected (N, 3)")
-    if not np.all(np.isfinite(pos)):
-        raise GraphError("positions contain NaN or inf")
-    typ = np.asarray(types)
-    if typ.shape != (len(pos),):
-        raise GraphError(f"types.shape={typ.shape}; expected ({len(pos)},) to match positions")
-    typ = typ.astype(np.int64)
-    unknown = np.setdiff1d(np.unique(typ), [0, 1])
-    if unknown.size:
-        raise GraphError(f"unknown particle types {unknown.tolist()}; expected 0 (A) or 1 (B)")
-    b = np.asarray(box, dtype=np.float64)
-    b = np.full(3, float(b)) if b.ndim == 0 else b
-    if b.shape != (3,) or not np.all(np.isfinite(b)) or np.any(b <= 0):
-        raise GraphError(f"box={b.tolist()}; expected three positive box lengths")
+    pos, typ, b = check_particles(positions, types, box, GraphError)
     if not r_cut > 0:
         raise GraphError(f"r_cut={r_cut}; expected > 0")
     if np.any(b < 2 * r_cut):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._arrays import N_TYPES, check_particles
+
 __all__ = [
     "KA_PAIRS",
     "R_CUT_FACTOR",
@@ -41,7 +43,6 @@ KA_PAIRS: dict[tuple[int, int], tuple[float, float]] = {
 }
 #: Every pair is truncated and shifted at R_CUT_FACTOR * sigma_ab.
 R_CUT_FACTOR = 2.5
-N_TYPES = 2
 MAX_CUTOFF = R_CUT_FACTOR * max(s for _, s in KA_PAIRS.values())
 
 
@@ -72,30 +73,7 @@ def check_configuration(positions, types, box, r_cut: float = MAX_CUTOFF):
     Raises:
         SimulationError: naming the problem (shape, NaN, unknown type, box too small).
     """
-    pos = np.asarray(positions, dtype=np.float64)
-    if pos.ndim != 2 or pos.shape[1] != 3:
-        raise SimulationError(f"positions.shape={pos.shape}; expected (N, 3)")
-    if pos.shape[0] == 0:
-        raise SimulationError("positions is empty; expected at least one particle")
-    if not np.all(np.isfinite(pos)):
-        bad = np.argwhere(~np.isfinite(pos).all(axis=1)).ravel()
-        raise SimulationError(f"positions contain NaN or inf (particles {bad[:5].tolist()}...)")
-    typ = np.asarray(types)
-    if typ.shape != (pos.shape[0],):
-        raise SimulationError(f"types.shape={typ.shape}; expected ({pos.shape[0]},) to match positions")
-    if typ.dtype.kind == "f":
-        if not np.all(typ == np.round(typ)):
-            raise SimulationError("types must be integers 0 (A) or 1 (B)")
-    typ = typ.astype(np.int64)
-    unknown = np.setdiff1d(np.unique(typ), np.arange(N_TYPES))
-    if unknown.size:
-        raise SimulationError(f"unknown particle types {unknown.tolist()}; expected 0 (A) or 1 (B)")
-    b = np.asarray(box, dtype=np.float64)
-    b = np.full(3, float(b)) if b.ndim == 0 else b
-    if b.shape != (3,):
-        raise SimulationError(f"box.shape={b.shape}; expected a scalar or (3,) box lengths")
-    if not np.all(np.isfinite(b)) or np.any(b <= 0):
-        raise SimulationError(f"box={b.tolist()}; expected positive finite lengths")
+    pos, typ, b = check_particles(positions, types, box, SimulationError)
     if np.any(b < 2 * r_cut):
         raise SimulationError(
             f"box={b.tolist()} is smaller than twice the cutoff 2*{r_cut:g}={2 * r_cut:g}; "
