@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 from .graph import periodic_pairs as _pairs
-from .io import Configuration
+from .io import Configuration, result_rows as _rows
 
 __all__ = [
     "FIRST_SHELL", "PHYSICS_BASELINES", "potential_energy", "voronoi_volume", "neighbour_count",
@@ -273,14 +273,6 @@ class MLPBaseline:
 # ------------------------------------------------------------------------------------------------
 # Tables
 # ------------------------------------------------------------------------------------------------
-def _rows(model, kind, data, split, times, r, note=""):
-    r = np.asarray(r, dtype=float)
-    return [{"model": model, "kind": kind, "data": str(data), "split": split, "output": k,
-             "time": None if times is None else float(times[k]), "r_mean": float(np.mean(r[:, k])),
-             "r_std": float(np.std(r[:, k])), "n_configurations": len(r), "note": note}
-            for k in range(r.shape[1])]
-
-
 def physics_baseline_table(train, test, data="", split="test", names=None) -> list[dict]:
     """Pearson r (A particles) of each physics baseline on ``test``, its sign chosen on ``train``.
 

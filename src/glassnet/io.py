@@ -38,6 +38,7 @@ __all__ = [
     "write_results",
     "read_results",
     "ceiling_rows",
+    "result_rows",
 ]
 
 
@@ -549,16 +550,28 @@ def read_results(path) -> list[dict]:
     return rows
 
 
+def result_rows(model, kind, data, split, times, r, note="") -> list[dict]:
+    """Result rows from a (C, K) array of Pearson r per configuration and output: mean, std, count.
+
+    NaN entries (an output missing for some configurations) are left out of that output's statistics.
+    """
+    r = np.asarray(r, dtype=float)
+    rows = []
+    for k in range(r.shape[1]):
+        col = r[:, k][np.isfinite(r[:, k])]
+        if col.size == 0:
+            continue
+        rows.append({"model": str(model), "kind": kind, "data": str(data), "split": split, "output": k,
+                     "time": None if times is None else float(times[k]), "r_mean": float(col.mean()),
+                     "r_std": float(col.std()), "n_configurations": int(col.size), "note": note})
+    return rows
+
+
 def ceiling_rows(configurations, data="", split="") -> list[dict]:
     """Result rows for the noise ceiling stored with each configuration (mean and std over them)."""
     vals = [c.metadata.get("noise_ceiling") for c in configurations]
     vals = [np.asarray(v, float) for v in vals if v is not None]
     if not vals:
         return []
-    v = np.stack(vals)
-    times = configurations[0].times
-    return [{"model": "noise ceiling", "kind": "ceiling", "data": str(data), "split": split, "output": k,
-             "time": None if times is None else float(times[k]), "r_mean": float(np.nanmean(v[:, k])),
-             "r_std": float(np.nanstd(v[:, k])), "n_configurations": len(v),
-             "note": "sqrt of Spearman-Brown split-half reliability, A particles"}
-            for k in range(v.shape[1]) if np.isfinite(v[:, k]).any()]
+    return result_rows("noise ceiling", "ceiling", data, split, configurations[0].times, np.stack(vals),
+                       "sqrt of Spearman-Brown split-half reliability, A particles")

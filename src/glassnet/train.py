@@ -25,7 +25,7 @@ import torch
 
 from . import __version__
 from .graph import CUBE_SYMMETRIES, build_graph
-from .io import Configuration, ceiling_rows
+from .io import Configuration, ceiling_rows, result_rows
 from .model import BapstGN, ModelConfig, ModelError, graph_to_tensors, pick_device
 
 __all__ = ["TrainConfig", "Trainer", "train", "save_checkpoint", "load_checkpoint", "Predictor",
@@ -469,11 +469,7 @@ def evaluation_rows(predictor: Predictor, configs, data="", split="", name="netw
                     note="") -> list[dict]:
     """Result rows (network and noise ceiling) for a predictor on labelled configurations."""
     res = evaluate(predictor, configs)
-    times = res["times"] or [None] * len(res["mean"])
-    rows = [{"model": name, "kind": "network", "data": str(data), "split": split, "output": k,
-             "time": times[k], "r_mean": float(m), "r_std": float(s),
-             "n_configurations": res["n_configurations"], "note": note}
-            for k, (m, s) in enumerate(zip(res["mean"], res["std"]))]
+    rows = result_rows(name, "network", data, split, res["times"], res["r"], note)
     idx = res["output_index"]
     for row in ceiling_rows(configs, data, split):
         if row["output"] in idx:
