@@ -23,6 +23,7 @@ __all__ = [
     "FIRST_SHELL", "PHYSICS_BASELINES", "potential_energy", "voronoi_volume", "neighbour_count",
     "radial_descriptors", "bond_order_descriptors", "coarse_grain", "structural_descriptors",
     "RidgeBaseline", "MLPBaseline", "physics_baseline_table", "descriptor_baseline_table",
+    "baseline_rows",
 ]
 
 #: First minimum of g_ab(r) of the KA mixture (sigma), the first-shell cutoffs.
@@ -326,3 +327,23 @@ def descriptor_baseline_table(train, valid, test, data="", split="test", mlp_see
             r.append([_pearson(p[:, k], np.asarray(c.targets)[k][a]) for k in range(p.shape[1])])
         rows += _rows(name, "descriptor", data, split, test[0].times, r, repr(model))
     return rows
+
+
+def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int = 0) -> list[dict]:
+    """Every baseline on a data file, in the result-table format.
+
+    A glassnet .h5 dataset: physics signs and descriptor fits come from its train split (descriptor
+    hyper-parameters from valid) and are scored on ``split``. A file without splits (a Bapst pickle):
+    physics baselines only, their sign chosen on the same data (the note says so).
+    """
+    from .io import read_labelled
+
+    data = str(data)
+    if data.endswith((".h5", ".hdf5")):
+        train, test = read_labelled(data, "train"), read_labelled(data, split)
+        rows = physics_baseline_table(train, test, data, split)
+        if descriptors:
+            rows += descriptor_baseline_table(train, read_labelled(data, "valid"), test, data, split, seed)
+        return rows
+    test = read_labelled(data)
+    return physics_baseline_table(test, test, data, "")

@@ -210,20 +210,15 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_baselines(args) -> int:
-    from .baselines import descriptor_baseline_table, physics_baseline_table
+    from .baselines import baseline_rows
     from .io import ceiling_rows, read_labelled, write_results
 
-    if args.data.endswith((".h5", ".hdf5")):
-        train, valid = read_labelled(args.data, "train"), read_labelled(args.data, "valid")
-        test = read_labelled(args.data, args.split)
-        rows = physics_baseline_table(train, test, args.data, args.split)
-        if not args.no_descriptors:
-            rows += descriptor_baseline_table(train, valid, test, args.data, args.split, args.seed)
-    else:
-        test = read_labelled(args.data)
-        rows = physics_baseline_table(test, test, args.data, "")
+    is_h5 = args.data.endswith((".h5", ".hdf5"))
+    if not is_h5:
         print("(a single file without splits: physics baselines only, sign chosen on the same data)")
-    rows += ceiling_rows(test, args.data, args.split)
+    rows = baseline_rows(args.data, args.split, not args.no_descriptors, args.seed)
+    rows += ceiling_rows(read_labelled(args.data, args.split if is_h5 else None), args.data,
+                         args.split if is_h5 else "")
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
     print(_format_rows(rows))
     if args.out:

@@ -310,10 +310,15 @@ def _pilot_task(spec: DatasetSpec, max_rounds: int = 5) -> dict:
                 "pilot_fs_times": fs_t, "pilot_fs": fs}
 
 
+def _types_and_box(spec: DatasetSpec):
+    """The particle types (fixed by the seed) and box lengths (sigma) of a dataset's system."""
+    _, types, box = lattice_configuration(spec.n, spec.density, seed=spec.seed)
+    return types, box
+
+
 def _segment_task(spec: DatasetSpec, positions, velocities, duration: float) -> dict:
     """NVT at T for `duration` tau from a saved state; returns the new state (fresh LAMMPS instance)."""
-    types = lattice_configuration(spec.n, spec.density, seed=spec.seed)[1]
-    box = np.full(3, (spec.n / spec.density) ** (1 / 3))
+    types, box = _types_and_box(spec)
     with Simulation(positions, types, box, dt=spec.dt) as sim:
         sim.velocities = velocities
         sim.run(int(round(duration / spec.dt)), temperature=spec.temperature)
@@ -332,8 +337,7 @@ class _Job:
     box: np.ndarray = field(init=False)
 
     def __post_init__(self):
-        self.types = lattice_configuration(self.spec.n, self.spec.density, seed=self.spec.seed)[1]
-        self.box = np.full(3, (self.spec.n / self.spec.density) ** (1 / 3))
+        self.types, self.box = _types_and_box(self.spec)
 
     def chunks(self):
         r, step = self.spec.n_replicas, self.spec.replicas_per_task

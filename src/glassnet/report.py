@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 from .analysis import ShellProbe
-from .baselines import descriptor_baseline_table, physics_baseline_table
+from .baselines import baseline_rows
 from .io import read_labelled, read_results, write_results
 from .plots import (correlation_vs_time, length_vs_time, mobility_slice, save, shell_change,
                     write_report)
@@ -42,13 +42,7 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     progress(f"report: evaluating {checkpoint} on {len(test)} configuration(s)")
     rows = evaluation_rows(predictor, test, data, split, name=Path(str(checkpoint)).stem)
     progress("report: baselines")
-    if is_h5:
-        train, valid = read_labelled(data, "train"), read_labelled(data, "valid")
-        rows += physics_baseline_table(train, test, data, split)
-        if descriptors:
-            rows += descriptor_baseline_table(train, valid, test, data, split)
-    else:
-        rows += physics_baseline_table(test, test, data, split)
+    rows += baseline_rows(data, split or "test", descriptors)
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
     write_results(out / "results.csv", rows)
     progress(f"report: shell probe around {n_marked} marked particles")
