@@ -13,7 +13,10 @@ Averaged over marked A particles, the change falls with n. The learned shell is 
 mean change drops below ``fraction`` times its value at n = 0; the learned length is the mean distance
 (sigma) of that shell from the marked particle. Error bars come from a bootstrap over marked particles.
 A network with k message-passing steps cannot feel anything beyond shell k: its ablation change there
-is zero.
+is zero. For networks that read the inherent state, ablation keeps each remaining particle's inputs as
+computed on the whole configuration, and perturbation quenches every perturbed configuration anew (the
+inherent state is a function of the whole configuration, so its inputs can carry information from
+beyond the graph's reach).
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from scipy.sparse.csgraph import shortest_path
 
 from .graph import Graph, build_graph
 from .io import Configuration
-from .model import graph_to_tensors
+from .model import predict_tensors
 
 __all__ = ["shell_index", "ShellProbe", "learned_length"]
 
@@ -49,33 +52,40 @@ def shell_index(graph: Graph, marked) -> np.ndarray:
     return out
 
 
-def _subgraph(graph: Graph, keep: np.ndarray) -> Graph:
-    """The subgraph induced by the particles where ``keep`` is True (edges unchanged, reindexed)."""
-    new_index = np.cumsum(keep) - 1
-    e = keep[graph.senders] & keep[graph.receivers]
-    return Graph(graph.nodes[keep], new_index[graph.senders[e]], new_index[graph.receivers[e]],
-                 graph.edges[e], graph.box, graph.r_cut)
+_EDGE_KEYS = ("edges", "senders", "receivers")
 
 
-def _predict_many(model, graphs: list[Graph], targets: list[int], max_edges: int = 700_000) -> np.ndarray:
-    """Predictions (len(graphs), K) for one node of each graph, batching graphs as disjoint unions."""
-    dev = next(model.parameters()).device
-    out = np.empty((len(graphs), model.config.n_outputs))
+def _subset(t: dict, keep: torch.Tensor) -> dict:
+    """The model inputs of the particles where ``keep`` is True (induced subgraph, reindexed)."""
+    new_index = torch.cumsum(keep.long(), 0) - 1
+    e = keep[t["senders"]] & keep[t["receivers"]]
+    out = {k: v[keep] for k, v in t.items() if k not in _EDGE_KEYS}
+    out["edges"] = t["edges"][e]
+    out["senders"] = new_index[t["senders"][e]]
+    out["receivers"] = new_index[t["receivers"][e]]
+    return out
+
+
+def _n_nodes(t: dict) -> int:
+    return len(next(v for k, v in t.items() if k not in _EDGE_KEYS))
+
+
+def _predict_many(model, inputs: list[dict], targets: list[int], max_edges: int = 700_000) -> np.ndarray:
+    """Predictions (len(inputs), K) for one node of each input graph, batched as disjoint unions."""
+    out = np.empty((len(inputs), model.config.n_outputs))
     start = 0
     model.eval()
-    while start < len(graphs):
+    while start < len(inputs):
         stop, edges = start, 0
-        while stop < len(graphs) and (stop == start or edges + graphs[stop].n_edges <= max_edges):
-            edges += graphs[stop].n_edges
+        while stop < len(inputs) and (stop == start or edges + len(inputs[stop]["senders"]) <= max_edges):
+            edges += len(inputs[stop]["senders"])
             stop += 1
-        batch = graphs[start:stop]
-        offsets = np.cumsum([0] + [g.n_nodes for g in batch])
-        union = Graph(np.concatenate([g.nodes for g in batch]),
-                      np.concatenate([g.senders + o for g, o in zip(batch, offsets)]),
-                      np.concatenate([g.receivers + o for g, o in zip(batch, offsets)]),
-                      np.concatenate([g.edges for g in batch]), batch[0].box, batch[0].r_cut)
+        batch = inputs[start:stop]
+        offsets = np.cumsum([0] + [_n_nodes(t) for t in batch])
+        union = {k: torch.cat([t[k] + int(o) if k in ("senders", "receivers") else t[k]
+                               for t, o in zip(batch, offsets)]) for k in batch[0]}
         with torch.no_grad():
-            pred = model(**graph_to_tensors(union, dev)).double().cpu().numpy()
+            pred = model(**union).double().cpu().numpy()
         out[start:stop] = pred[offsets[:-1] + np.asarray(targets[start:stop])]
         start = stop
     return out
@@ -146,8 +156,12 @@ class ShellProbe:
 
     def compute(self, config: Configuration, marked=None, reset: bool = True) -> "ShellProbe":
         """Probe one configuration; with ``reset=False`` marked particles accumulate over calls."""
-        model = self.predictor.model
-        scale = np.asarray(self.predictor.std, float)
+        pred = self.predictor
+        model = pred.model
+        t_full = pred.inputs(config)
+        scale = np.asarray(pred.std, float)
+        if scale.shape[0] > 1:          # per-type output scale: the marked particles are A
+            scale = scale[0]
         graph = build_graph(config.positions, config.types, config.box, model.config.r_cut)
         rng = np.random.default_rng(self.seed + (0 if reset or self._ablation is None else len(self._ablation)))
         if marked is None:
@@ -157,16 +171,17 @@ class ShellProbe:
         shells = shell_index(graph, marked)
         box = np.asarray(config.box, float)
         pos = np.asarray(config.positions, float)
-        base = model.predict_graph(graph)[marked]     # (M, K)
+        base = predict_tensors(model, t_full)[marked]     # (M, K)
         s_range = np.arange(self.n_shells)
-        # ablation: keep shells <= n
-        graphs, targets = [], []
+        # ablation: keep shells <= n (node inputs as computed on the whole configuration)
+        dev = t_full["edges"].device
+        inputs, targets = [], []
         for m, i in enumerate(marked):
             for n in s_range:
                 keep = (shells[m] >= 0) & (shells[m] <= n)
-                graphs.append(_subgraph(graph, keep))
+                inputs.append(_subset(t_full, torch.as_tensor(keep, device=dev)))
                 targets.append(int(np.sum(keep[:i])))
-        abl = _predict_many(model, graphs, targets).reshape(len(marked), self.n_shells, -1)
+        abl = _predict_many(model, inputs, targets).reshape(len(marked), self.n_shells, -1)
         ablation = np.abs(abl - base[:, None, :]) * scale
         # perturbation: push shells > n outwards
         pert = np.empty((len(self.pushes), len(marked), self.n_shells, base.shape[1]))
@@ -181,14 +196,14 @@ class ShellProbe:
                 if in_shell.any():
                     distance[m, n] = r[in_shell].mean()
             for p, push in enumerate(self.pushes):
-                graphs = []
+                inputs = []
                 # particles within `push` of the half box stay put: pushed across it they would
                 # approach the marked particle's neighbourhood from the other periodic side
                 movable = r < box.min() / 2 - push
                 for n in s_range:
                     moved = pos + push * unit * ((shells[m] > n) & movable)[:, None]
-                    graphs.append(build_graph(moved, config.types, box, model.config.r_cut))
-                out = _predict_many(model, graphs, [int(i)] * len(graphs))
+                    inputs.append(pred.inputs(Configuration(moved, config.types, box)))
+                out = _predict_many(model, inputs, [int(i)] * len(inputs))
                 pert[p, m] = np.abs(out - base[m]) * scale
         if reset or self._ablation is None:
             self._ablation, self._perturbation, self._distance = ablation, pert, distance

@@ -63,6 +63,15 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
+def _cmd_inherent(args) -> int:
+    from .propensity import add_inherent_states
+
+    t0 = time.perf_counter()
+    add_inherent_states(args.data, ftol=args.ftol, progress=not args.quiet)
+    print(f"{args.data}: every configuration has its inherent state ({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
 def _cmd_import(args) -> int:
     from .train import import_bapst_checkpoint
 
@@ -73,8 +82,8 @@ def _cmd_import(args) -> int:
 
 def _cmd_train(args) -> int:
     from .io import FormatError, read_labelled
-    from .model import ModelConfig
-    from .train import TrainConfig, Trainer
+    from .model import EquivariantConfig, ModelConfig
+    from .train import EQUIVARIANT_DEFAULTS, RECIPES, TrainConfig, Trainer
 
     def is_h5(path):
         return path.endswith((".h5", ".hdf5"))
@@ -89,10 +98,21 @@ def _cmd_train(args) -> int:
         raise FormatError("files without splits need a separate validation file: --valid FILE")
     outputs = args.output_index
     n_out = len(outputs) if outputs else len(train_set[0].targets)
-    mcfg = ModelConfig(hidden=args.hidden, mlp_layers=args.mlp_layers, steps=args.mp_steps,
-                       n_outputs=n_out, r_cut=args.r_cut)
-    tcfg = TrainConfig(steps=args.steps, lr=args.lr, clip=args.clip, augment=not args.no_augment,
-                       seed=args.seed, eval_every=args.eval_every, device=args.device)
+    recipe = dict(RECIPES[args.model])
+    chosen = {"lr": args.lr, "schedule": args.schedule, "warmup": args.warmup, "normalize": args.normalize,
+              "weight_decay": args.weight_decay,
+              "loss_types": tuple(args.loss_types) if args.loss_types else None}
+    recipe.update({k: v for k, v in chosen.items() if v is not None})
+    if args.model == "bapst":
+        mcfg = ModelConfig(hidden=args.hidden or 64, mlp_layers=args.mlp_layers,
+                           steps=args.mp_steps or 7, n_outputs=n_out, r_cut=args.r_cut)
+    else:
+        mcfg = EquivariantConfig(hidden=args.hidden or EQUIVARIANT_DEFAULTS["hidden"],
+                                 layers=args.mp_steps or EQUIVARIANT_DEFAULTS["layers"], n_outputs=n_out,
+                                 r_cut=args.r_cut, inherent=not args.no_inherent,
+                                 vectors=not args.no_vectors, type_heads=not args.shared_heads)
+    tcfg = TrainConfig(steps=args.steps, clip=args.clip, augment=not args.no_augment,
+                       seed=args.seed, eval_every=args.eval_every, device=args.device, **recipe)
     t0 = time.perf_counter()
     trainer = Trainer(train_set, valid_set, mcfg, tcfg, args.out, outputs, train_set[0].times)
     start = trainer.step
@@ -201,6 +221,14 @@ def _cmd_figures(args) -> int:
     return 0
 
 
+def _cmd_ablation(args) -> int:
+    from .ablation import run_ablation
+
+    run_ablation(args.data, args.out_dir, steps=args.steps, faithful_steps=args.faithful_steps,
+                 faithful_checkpoint=args.faithful_checkpoint, baselines=not args.no_baselines)
+    return 0
+
+
 def _cmd_report(args) -> int:
     from .report import make_report
 
@@ -283,6 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("--quiet", action="store_true")
     si.set_defaults(func=_cmd_simulate)
 
+    ih = sub.add_parser("inherent-states", help="quench every configuration of a dataset to its inherent "
+                        "state (LAMMPS FIRE) and store it in the file (resumable)")
+    ih.add_argument("data", help="glassnet .h5 dataset (updated in place, atomically)")
+    ih.add_argument("--ftol", type=float, default=1e-6,
+                    help="stop when the global force 2-norm is below this (epsilon/sigma)")
+    ih.add_argument("--quiet", action="store_true")
+    ih.set_defaults(func=_cmd_inherent)
+
     imp = sub.add_parser("import-bapst-checkpoint",
                          help="convert the published TensorFlow checkpoint (no TensorFlow needed)")
     imp.add_argument("source", help="checkpoint folder, prefix or .index file")
@@ -295,16 +331,28 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", required=True, help="output folder (resumes from its last.pt)")
     tr.add_argument("--output-index", type=int, nargs="+",
                     help="which timescales (rows of the targets) to predict; default all, one network")
+    tr.add_argument("--model", choices=["bapst", "equivariant"], default="bapst",
+                    help="bapst: the published network (default); equivariant: glassnet's model "
+                         "(inherent-state inputs, PaiNN-style trunk, needs `glassnet inherent-states`)")
     tr.add_argument("--steps", type=int, default=1000, help="optimisation steps, one system each")
-    tr.add_argument("--lr", type=float, default=1e-4)
+    tr.add_argument("--lr", type=float, help="peak learning rate (default by model: 1e-4 / 1e-3)")
+    tr.add_argument("--schedule", choices=["constant", "cosine"], help="learning-rate schedule")
+    tr.add_argument("--warmup", type=int, help="linear warm-up steps")
+    tr.add_argument("--weight-decay", type=float, help="AdamW weight decay (0: Adam)")
+    tr.add_argument("--normalize", choices=["global", "per-config"],
+                    help="target standardisation: pooled (bapst default) or per configuration and type")
+    tr.add_argument("--loss-types", type=int, nargs="+", help="types in the loss (bapst: 0; equivariant: 0 1)")
     tr.add_argument("--clip", type=float, default=1.0, help="global gradient-norm clip")
-    tr.add_argument("--no-augment", action="store_true", help="no random cube symmetries")
+    tr.add_argument("--no-augment", action="store_true", help="no random cube symmetries (bapst)")
     tr.add_argument("--eval-every", type=int, default=100)
     tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--hidden", type=int, default=64)
-    tr.add_argument("--mlp-layers", type=int, default=2)
-    tr.add_argument("--mp-steps", type=int, default=7, help="message-passing steps")
+    tr.add_argument("--hidden", type=int, help="width (default 64 bapst, 32 equivariant)")
+    tr.add_argument("--mlp-layers", type=int, default=2, help="layers per MLP (bapst)")
+    tr.add_argument("--mp-steps", type=int, help="message-passing steps (default 7 bapst, 3 equivariant)")
     tr.add_argument("--r-cut", type=float, default=2.0, help="graph cutoff (sigma)")
+    tr.add_argument("--no-inherent", action="store_true", help="equivariant: no inherent-state inputs")
+    tr.add_argument("--no-vectors", action="store_true", help="equivariant: invariant trunk (no l=1 vectors)")
+    tr.add_argument("--shared-heads", action="store_true", help="equivariant: one head per timescale for all types")
     tr.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     tr.set_defaults(func=_cmd_train)
@@ -354,6 +402,16 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--output", type=int, default=0, help="which network output (timescale) to draw")
     fg.add_argument("--out-dir", required=True)
     fg.set_defaults(func=_cmd_figures)
+
+    ab = sub.add_parser("ablation", help="train the faithful network and glassnet's model ingredient by "
+                        "ingredient; table of r, r / noise ceiling and paired differences on the test split")
+    ab.add_argument("data", help="glassnet .h5 with splits and inherent states")
+    ab.add_argument("--out-dir", required=True, help="runs/ and ablation.md, ablation.csv (resumes)")
+    ab.add_argument("--steps", type=int, default=800, help="training steps of glassnet's variants")
+    ab.add_argument("--faithful-steps", type=int, default=6000, help="training steps of the faithful network")
+    ab.add_argument("--faithful-checkpoint", help="an already trained faithful network to score instead")
+    ab.add_argument("--no-baselines", action="store_true", help="leave the baselines out of the table")
+    ab.set_defaults(func=_cmd_ablation)
 
     rp = sub.add_parser("report", help="one HTML page: evaluation, baselines, ceiling, probe, figures")
     rp.add_argument("checkpoint")

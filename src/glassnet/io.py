@@ -38,12 +38,34 @@ __all__ = [
     "write_results",
     "read_results",
     "ceiling_rows",
+    "InherentState",
+    "write_inherent",
     "result_rows",
 ]
 
 
 class FormatError(ValueError):
     """A file that is missing, truncated, corrupt or not in the expected format."""
+
+
+@dataclass
+class InherentState:
+    """The inherent state (local energy minimum) a configuration quenches to.
+
+    Attributes:
+        positions: (N, 3) float64 inherent-state positions (sigma), unwrapped so that
+            ``positions - configuration.positions`` is each particle's displacement to it.
+        energies: (N,) float64 per-particle potential energy in the inherent state (epsilon).
+        forces: (N, 3) float64 forces on the particles of the *given* configuration (epsilon/sigma).
+        max_force: largest remaining |F_i| after the quench (epsilon/sigma).
+        ftol: the quench's stopping tolerance on the global force 2-norm (epsilon/sigma).
+    """
+
+    positions: np.ndarray
+    energies: np.ndarray
+    forces: np.ndarray
+    max_force: float = float("nan")
+    ftol: float = float("nan")
 
 
 @dataclass
@@ -57,6 +79,7 @@ class Configuration:
         targets: (T, N) float64 propensities (sigma) at ``times`` or None.
         times: (T,) float64 times (tau) of the targets, or None.
         metadata: free-form dict (temperature, source file, ...).
+        inherent: its :class:`InherentState`, or None where not computed.
     """
 
     positions: np.ndarray
@@ -65,6 +88,7 @@ class Configuration:
     targets: np.ndarray | None = None
     times: np.ndarray | None = None
     metadata: dict = field(default_factory=dict)
+    inherent: InherentState | None = None
 
     @property
     def n(self) -> int:
@@ -413,6 +437,34 @@ def _write_configuration(parent, name, c: Configuration, n_times: int) -> None:
         g.create_dataset("fs", data=np.asarray(fs, np.float64), **kw)
     for k, v in extra.items():
         g.attrs[k] = _attr(v)
+    if c.inherent is not None:
+        write_inherent(g, c.inherent, c.n)
+
+
+def write_inherent(group, state: InherentState, n: int) -> None:
+    """Store an :class:`InherentState` as the ``inherent`` subgroup of a configuration group."""
+    arrays = {"positions": (np.asarray(state.positions, np.float64), (n, 3)),
+              "energies": (np.asarray(state.energies, np.float64), (n,)),
+              "forces": (np.asarray(state.forces, np.float64), (n, 3))}
+    for name, (a, shape) in arrays.items():
+        if a.shape != shape:
+            raise FormatError(f"inherent {name}.shape={a.shape}; expected {shape}")
+    if "inherent" in group:
+        del group["inherent"]
+    g = group.create_group("inherent")
+    for name, (a, _) in arrays.items():
+        g.create_dataset(name, data=a, track_times=False)
+    g.attrs["max_force"] = float(state.max_force)
+    g.attrs["ftol"] = float(state.ftol)
+    g.attrs["method"] = "LAMMPS FIRE minimisation of the KA potential"
+
+
+def _read_inherent(group) -> InherentState | None:
+    if "inherent" not in group:
+        return None
+    g = group["inherent"]
+    return InherentState(g["positions"][()], g["energies"][()], g["forces"][()],
+                         float(g.attrs.get("max_force", np.nan)), float(g.attrs.get("ftol", np.nan)))
 
 
 def read_dataset(path, load_displacements: bool = False) -> Dataset:
@@ -454,7 +506,7 @@ def read_dataset(path, load_displacements: bool = False) -> Dataset:
                 targets = g["propensity"][()] if "propensity" in g else None
                 configs.append(Configuration(g["positions"][()], g["types"][()].astype(np.int64),
                                              g["box"][()], targets, times if targets is not None else None,
-                                             cmeta))
+                                             cmeta, _read_inherent(g)))
         except (KeyError, OSError) as err:
             raise FormatError(f"{path}: damaged configuration record: {err}") from err
     return Dataset(configs, times, meta)

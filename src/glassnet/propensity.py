@@ -29,7 +29,7 @@ from .simulation import Simulation, SimulationError, lattice_configuration
 
 __all__ = [
     "DatasetSpec", "PRESETS", "IS_VALUES", "fs_isotropic", "crossing_times", "noise_ceiling",
-    "run_replicas", "generate_dataset",
+    "run_replicas", "generate_dataset", "inherent_state", "add_inherent_states", "INHERENT_FTOL",
 ]
 
 #: F_s values whose crossing times are recorded, as in the published data (the last is 1/e = tau_alpha).
@@ -541,3 +541,73 @@ def with_overrides(spec: DatasetSpec, **kwargs) -> DatasetSpec:
     if "times" in kw:
         kw["times"] = tuple(float(t) for t in kw["times"])
     return replace(spec, **kw)
+
+
+# ----------------------------------------------------------------------------------------------
+# Inherent states
+# ----------------------------------------------------------------------------------------------
+#: default quench tolerance: 2-norm of the global 3N force vector (epsilon/sigma)
+INHERENT_FTOL = 1e-6
+
+
+def inherent_state(positions, types, box, ftol: float = INHERENT_FTOL):
+    """Quench one configuration to its inherent state with LAMMPS FIRE (see :class:`InherentState`).
+
+    Args:
+        positions: (N, 3) positions (sigma); types: (N,) 0/1; box: (3,) or scalar (sigma).
+        ftol: stopping tolerance on the global force 2-norm (epsilon/sigma).
+    """
+    from .io import InherentState
+
+    with Simulation(positions, types, box) as sim:
+        r = sim.inherent_state(ftol=ftol)
+    return InherentState(r["positions"], r["energies"], r["forces"], r["max_force"], ftol)
+
+
+def add_inherent_states(path, ftol: float = INHERENT_FTOL, progress: bool = True) -> Path:
+    """Add the inherent state of every configuration to a glassnet dataset file (resumable).
+
+    Each quench is saved in ``<file>.inherent.parts/`` as it finishes; a rerun after a kill continues
+    from there. The file is then copied, the ``inherent`` groups added to the copy and the copy renamed
+    over the original, so an interruption never damages the existing file. Configurations that
+    already have an inherent state are left as they are.
+    """
+    import shutil
+
+    import h5py
+    from tqdm.auto import tqdm
+
+    from .io import InherentState, read_dataset, write_inherent
+
+    path = Path(path)
+    ds = read_dataset(path)
+    todo = [c for c in ds.configurations if c.inherent is None]
+    if not todo:
+        return path
+    parts = path.with_name(path.name + ".inherent.parts")
+    parts.mkdir(exist_ok=True)
+    states = {}
+    for c in tqdm(todo, desc="inherent states", unit="config", disable=not progress):
+        f = parts / f"{c.metadata['name']}.npz"
+        if f.exists():
+            z = np.load(f)
+            states[c.metadata["name"]] = InherentState(z["positions"], z["energies"], z["forces"],
+                                                       float(z["max_force"]), float(z["ftol"]))
+            continue
+        s = inherent_state(c.positions, c.types, c.box, ftol)
+        _save_npz(f, positions=s.positions, energies=s.energies, forces=s.forces,
+                  max_force=s.max_force, ftol=s.ftol)
+        states[c.metadata["name"]] = s
+    tmp = path.with_name(path.name + ".inherent.tmp")
+    shutil.copyfile(path, tmp)
+    with h5py.File(tmp, "r+") as h:
+        for name, s in states.items():
+            write_inherent(h["configurations"][name], s, len(s.energies))
+        h.attrs["inherent_ftol"] = float(ftol)
+    tmp.replace(path)
+    _cleanup(parts)
+    if progress:
+        worst = max(s.max_force for s in states.values())
+        print(f"added {len(states)} inherent states to {path}; largest remaining force {worst:.2e} "
+              "epsilon/sigma")
+    return path

@@ -439,6 +439,12 @@ class Simulation:
         return self._gather("c_peatom", 1, 1)
 
     @property
+    def forces(self) -> np.ndarray:
+        """(N, 3) float64 force on each particle (epsilon/sigma)."""
+        self._refresh()
+        return self._gather("f", 1, 3)
+
+    @property
     def voronoi_volumes(self) -> np.ndarray:
         """(N,) float64 Voronoi cell volume of each particle (sigma^3), periodic (LAMMPS voronoi/atom).
 
@@ -465,6 +471,24 @@ class Simulation:
         self._needs_setup = True
         f = self._gather("f", 1, 3)
         return float(np.sqrt((f ** 2).sum(axis=1)).max())
+
+    def inherent_state(self, ftol: float = 1e-6, max_iter: int = 100_000) -> dict:
+        """Quench the current configuration to its inherent state (local potential-energy minimum).
+
+        FIRE minimisation (LAMMPS ``min_style fire``), stopped when the 2-norm of the global 3N force
+        vector falls below ``ftol`` (epsilon/sigma). The instance keeps the inherent state afterwards.
+
+        Returns:
+            dict with ``forces`` (N, 3) of the configuration before the quench (epsilon/sigma),
+            ``positions`` (N, 3) of the inherent state, unwrapped so that ``positions - start`` is
+            each particle's displacement (sigma), ``energies`` (N,) per-particle inherent-state
+            energies (epsilon) and ``max_force`` (largest remaining |F_i|, epsilon/sigma).
+        """
+        forces = self.forces
+        max_force = self.minimize(etol=0.0, ftol=ftol, max_iter=max_iter)
+        self._needs_setup = True
+        return {"forces": forces, "positions": self.positions, "energies": self.per_particle_energy,
+                "max_force": max_force}
 
     def run(self, steps: int, temperature: float | None = None, tdamp: float = 0.5,
             report_every: int | None = None, chunk: int = 1000) -> Thermo | None:

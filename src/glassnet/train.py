@@ -24,11 +24,11 @@ import numpy as np
 import torch
 
 from . import __version__
-from .graph import CUBE_SYMMETRIES, build_graph
+from .graph import CUBE_SYMMETRIES
 from .io import Configuration, ceiling_rows, result_rows
-from .model import BapstGN, ModelConfig, ModelError, graph_to_tensors, pick_device
+from .model import ARCHITECTURES, ModelConfig, ModelError, pick_device, predict_tensors
 
-__all__ = ["TrainConfig", "Trainer", "train", "save_checkpoint", "load_checkpoint", "Predictor",
+__all__ = ["TrainConfig", "RECIPES", "Trainer", "train", "save_checkpoint", "load_checkpoint", "Predictor",
            "pearson_r", "evaluate", "evaluation_rows", "resolve_checkpoint", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "glassnet.checkpoint/1"
@@ -72,6 +72,12 @@ class TrainConfig:
         eval_every: steps between validation evaluations (and checkpoints).
         loss_types: particle types whose error enters the loss (published: A only).
         device: 'cpu', 'cuda', ... or None to pick CUDA when available.
+        normalize: 'global' standardises each timescale with the training A particles' mean and std
+            (the faithful recipe); 'per-config' standardises each (configuration, type, timescale) on its
+            own, as the best published models do (Pearson r per configuration is unchanged by either).
+        schedule: 'constant' learning rate, or 'cosine' decay to lr/100 over ``steps`` after a
+            ``warmup``-step linear ramp.
+        weight_decay: AdamW weight decay (0: plain Adam).
     """
 
     steps: int = 1000
@@ -82,14 +88,46 @@ class TrainConfig:
     eval_every: int = 100
     loss_types: tuple = (0,)
     device: str | None = None
+    normalize: str = "global"
+    schedule: str = "constant"
+    warmup: int = 0
+    weight_decay: float = 0.0
+
+    def __post_init__(self):
+        if self.normalize not in ("global", "per-config"):
+            raise ModelError(f"normalize={self.normalize!r}; expected 'global' or 'per-config'")
+        if self.schedule not in ("constant", "cosine"):
+            raise ModelError(f"schedule={self.schedule!r}; expected 'constant' or 'cosine'")
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of optimisation step ``step`` (0-based)."""
+        if self.warmup and step < self.warmup:
+            return self.lr * (step + 1) / self.warmup
+        if self.schedule == "cosine":
+            x = min(1.0, (step - self.warmup) / max(1, self.steps - self.warmup))
+            return self.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * x)))
+        return self.lr
+
+
+#: training recipe per architecture (TrainConfig fields); the equivariant one was chosen on the
+#: validation splits of the reference datasets (docs/results.md)
+RECIPES = {
+    "bapst": {"lr": 1e-4, "schedule": "constant", "warmup": 0, "normalize": "global", "loss_types": (0,),
+              "weight_decay": 0.0},
+    "equivariant": {"lr": 1e-3, "schedule": "cosine", "warmup": 100, "normalize": "per-config",
+                    "loss_types": (0, 1), "weight_decay": 0.0},
+}
+EQUIVARIANT_DEFAULTS = {"hidden": 32, "layers": 3}
 
 
 class _Sample:
-    """A configuration prepared for the network: graph tensors, targets, type masks."""
+    """A configuration prepared for a network: input tensors, targets (N, T), types."""
 
-    def __init__(self, config: Configuration, r_cut: float, device, output_index=None):
-        self.graph = build_graph(config.positions, config.types, config.box, r_cut)
-        self.tensors = graph_to_tensors(self.graph, device)
+    def __init__(self, config: Configuration, model, device, output_index=None):
+        if getattr(model, "needs_inherent", False) and config.inherent is None:
+            raise ModelError("this model needs inherent states: add them with `glassnet inherent-states "
+                             "FILE` (or glassnet.propensity.add_inherent_states)")
+        self.tensors = model.tensors(config.positions, config.types, config.box, config.inherent, device)
         self.types = np.asarray(config.types)
         self.targets = None
         if config.targets is not None:
@@ -115,11 +153,15 @@ def _versions() -> dict:
             "python": platform.python_version()}
 
 
-def save_checkpoint(path, model: BapstGN, extra: dict) -> None:
+def _architecture(model) -> str:
+    return next(name for name, (cls, _) in ARCHITECTURES.items() if isinstance(model, cls))
+
+
+def save_checkpoint(path, model, extra: dict) -> None:
     """Save a model with its config and metadata (atomically: a kill never leaves half a file)."""
     path = Path(path)
-    payload = {"format": CHECKPOINT_FORMAT, "model_config": asdict(model.config),
-               "state_dict": model.state_dict(), **extra}
+    payload = {"format": CHECKPOINT_FORMAT, "architecture": _architecture(model),
+               "model_config": asdict(model.config), "state_dict": model.state_dict(), **extra}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
@@ -162,7 +204,7 @@ def resolve_checkpoint(name_or_path) -> Path:
     raise ModelError(f"{name_or_path!r} is neither a file nor a shipped network ({', '.join(names)})")
 
 
-def load_checkpoint(path, device=None) -> tuple[BapstGN, dict]:
+def load_checkpoint(path, device=None):
     """Load a glassnet checkpoint (a path, or the name of a shipped network).
 
     Returns:
@@ -183,11 +225,15 @@ def load_checkpoint(path, device=None) -> tuple[BapstGN, dict]:
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ModelError(f"{path} is not a glassnet checkpoint (format "
                          f"{payload.get('format') if isinstance(payload, dict) else None!r})")
+    arch = payload.get("architecture", "bapst")
+    if arch not in ARCHITECTURES:
+        raise ModelError(f"{path}: unknown architecture {arch!r}; this glassnet knows {sorted(ARCHITECTURES)}")
+    cls, config_cls = ARCHITECTURES[arch]
     try:
-        config = ModelConfig(**payload["model_config"])
+        config = config_cls(**payload["model_config"])
     except TypeError as err:
         raise ModelError(f"{path}: unknown model config {payload['model_config']}: {err}") from err
-    model = BapstGN(config)
+    model = cls(config)
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as err:
@@ -198,13 +244,43 @@ def load_checkpoint(path, device=None) -> tuple[BapstGN, dict]:
     return model, meta
 
 
+def _target_stats(samples, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(n_types or 1, T) mean and std used to standardise targets during training.
+
+    'global': one row from the pooled training particles of ``loss_types``; 'per-config': one row per
+    type, the average over training configurations of each configuration's own mean and std (used only
+    to bring predictions back to sigma; training standardises each configuration on its own).
+    """
+    if config.normalize == "global":
+        stacked = np.concatenate([s.targets[np.isin(s.types, config.loss_types)] for s in samples])
+        return stacked.mean(axis=0)[None], stacked.std(axis=0)[None] + 1e-12
+    n_types = 1 + max(int(s.types.max()) for s in samples)
+    mean = [np.mean([s.targets[s.types == k].mean(axis=0) for s in samples], axis=0) for k in range(n_types)]
+    std = [np.mean([s.targets[s.types == k].std(axis=0) for s in samples], axis=0) for k in range(n_types)]
+    return np.asarray(mean), np.asarray(std) + 1e-12
+
+
+def _standardized(sample, config: TrainConfig, mean, std) -> np.ndarray:
+    """The training targets (N, T) of a sample, standardised as ``config.normalize`` says."""
+    y = sample.targets
+    if config.normalize == "global":
+        return (y - mean[0]) / std[0]
+    out = np.empty_like(y)
+    for k in np.unique(sample.types):
+        sel = sample.types == k
+        out[sel] = (y[sel] - y[sel].mean(axis=0)) / (y[sel].std(axis=0) + 1e-12)
+    return out
+
+
 class Trainer:
-    """Trains a :class:`BapstGN` on configurations with measured propensities.
+    """Trains a network (:class:`~glassnet.model.BapstGN` or :class:`~glassnet.model.EquivariantGN`) on
+    configurations with measured propensities.
 
     Args:
         train_set: list of :class:`Configuration` with ``targets`` (T, N).
         valid_set: list of :class:`Configuration` used to pick the best checkpoint (never the test set).
-        model_config: the architecture; ``n_outputs`` must equal the number of selected outputs.
+        model_config: a :class:`ModelConfig` or :class:`~glassnet.model.EquivariantConfig` (which picks
+            the architecture); ``n_outputs`` must equal the number of selected outputs.
         config: :class:`TrainConfig`.
         output_index: which rows of the targets (timescales) to predict; default all.
         out_dir: folder for ``last.pt`` (resume), ``best.pt`` and ``metrics.csv``.
@@ -230,20 +306,21 @@ class Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         _tune_malloc()
         torch.manual_seed(config.seed)
-        self.model = BapstGN(model_config).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        cls = next((c for c, cfg in ARCHITECTURES.values() if isinstance(model_config, cfg)), None)
+        if cls is None:
+            raise ModelError(f"unknown model config {model_config!r}")
+        self.model = cls(model_config).to(self.device)
+        params = self.model.parameters()
+        self.optimizer = (torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+                          if config.weight_decay else torch.optim.Adam(params, lr=config.lr))
         self.rng = np.random.default_rng(config.seed)
-        self.train_samples = [_Sample(c, model_config.r_cut, self.device, self.output_index)
-                              for c in train_set]
-        self.valid_samples = [_Sample(c, model_config.r_cut, self.device, self.output_index)
-                              for c in valid_set]
-        # target standardisation from the training A particles
-        stacked = np.concatenate([s.targets[np.isin(s.types, config.loss_types)] for s in self.train_samples])
-        self.target_mean = stacked.mean(axis=0)
-        self.target_std = stacked.std(axis=0) + 1e-12
+        self.train_samples = [_Sample(c, self.model, self.device, self.output_index) for c in train_set]
+        self.valid_samples = [_Sample(c, self.model, self.device, self.output_index) for c in valid_set]
+        self.target_mean, self.target_std = _target_stats(self.train_samples, config)
         self.times = None if times is None else [float(times[i]) for i in self.output_index]
         self.data_description = data_description or _describe_data(list(train_set))
         self.step = 0
+        self.train_seconds = 0.0    # wall-clock seconds of training and validation, over resumes
         self.best_r = -np.inf
         self.history: list[dict] = []
         self._symmetries = torch.as_tensor(CUBE_SYMMETRIES, dtype=torch.float32, device=self.device)
@@ -252,8 +329,8 @@ class Trainer:
     # ---- checkpoints -------------------------------------------------------------------------
     def _meta(self) -> dict:
         return {
-            "target_mean": [float(x) for x in self.target_mean],
-            "target_std": [float(x) for x in self.target_std],
+            "target_mean": np.asarray(self.target_mean, float).tolist(),
+            "target_std": np.asarray(self.target_std, float).tolist(),
             "output_index": self.output_index,
             "times": self.times,
             "train_config": {k: (list(v) if isinstance(v, tuple) else v)
@@ -262,6 +339,8 @@ class Trainer:
             "versions": _versions(),
             "step": self.step,
             "best_valid_r": float(self.best_r),
+            "train_seconds": float(self.train_seconds),
+            "machine": platform.platform(),
         }
 
     def _resume(self) -> None:
@@ -281,10 +360,11 @@ class Trainer:
         self.model.load_state_dict(payload["state_dict"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.rng.bit_generator.state = json.loads(payload["rng_state"])
-        self.target_mean = np.asarray(payload["target_mean"])
-        self.target_std = np.asarray(payload["target_std"])
+        self.target_mean = np.atleast_2d(payload["target_mean"])
+        self.target_std = np.atleast_2d(payload["target_std"])
         self.step = int(payload["step"])
         self.best_r = float(payload["best_valid_r"])
+        self.train_seconds = float(payload.get("train_seconds", 0.0))
         self.history = json.loads(payload.get("history", "[]"))
 
     def _save(self, name: str, with_state: bool) -> None:
@@ -300,15 +380,16 @@ class Trainer:
         """One optimisation step on one randomly chosen system; returns the loss."""
         s = self.train_samples[self.rng.integers(len(self.train_samples))]
         t = s.tensors
-        edges = t["edges"]
-        if self.config.augment:
-            edges = edges @ self._symmetries[self.rng.integers(48)].T
-        y = torch.as_tensor((s.targets - self.target_mean) / self.target_std, dtype=torch.float32,
-                            device=self.device)
+        if self.config.augment and not self.model.invariant:
+            t = self.model.transform(t, self._symmetries[self.rng.integers(48)])
+        y = torch.as_tensor(_standardized(s, self.config, self.target_mean, self.target_std),
+                            dtype=torch.float32, device=self.device)
         mask = torch.as_tensor(np.isin(s.types, self.config.loss_types), device=self.device)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.lr_at(self.step)
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        pred = self.model(t["nodes"], edges, t["senders"], t["receivers"])
+        pred = self.model(**t)
         loss = ((pred - y)[mask] ** 2).mean()
         if not torch.isfinite(loss):
             raise ModelError(f"the loss became {loss.item()} at step {self.step}; stopping")
@@ -322,7 +403,7 @@ class Trainer:
         """Mean Pearson r (type A) over the validation systems, one value per output."""
         rs = []
         for s in self.valid_samples:
-            p = self.model.predict_graph(s.graph)
+            p = predict_tensors(self.model, s.tensors)
             a = s.types == 0
             rs.append([pearson_r(p[a, k], s.targets[a, k]) for k in range(p.shape[1])])
         return list(np.mean(rs, axis=0)) if rs else []
@@ -335,11 +416,14 @@ class Trainer:
         metrics = self.out_dir / "metrics.csv"
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress, desc="train", unit="step")
         t0, losses = time.perf_counter(), []
+        t_mark = t0
         while self.step < cfg.steps:
             losses.append(self.train_step())
             bar.update(1)
             if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
                 rs = self.validate()
+                self.train_seconds += time.perf_counter() - t_mark
+                t_mark = time.perf_counter()
                 row = {"step": self.step, "train_loss": float(np.mean(losses)),
                        "valid_r_mean": float(np.mean(rs)) if rs else float("nan"),
                        **{f"valid_r_{k}": float(r) for k, r in enumerate(rs)},
@@ -390,8 +474,9 @@ class Predictor:
     def __init__(self, checkpoint, device=None, symmetrize: bool = False):
         self.model, self.meta = load_checkpoint(checkpoint, device)
         self.symmetrize = symmetrize
-        self.mean = np.asarray(self.meta.get("target_mean", [0.0] * self.model.config.n_outputs))
-        self.std = np.asarray(self.meta.get("target_std", [1.0] * self.model.config.n_outputs))
+        n_out = self.model.config.n_outputs
+        self.mean = np.atleast_2d(self.meta.get("target_mean", [0.0] * n_out))
+        self.std = np.atleast_2d(self.meta.get("target_std", [1.0] * n_out))
         _tune_malloc()
 
     @property
@@ -399,10 +484,27 @@ class Predictor:
         """Times (tau) of the outputs, if the checkpoint records them."""
         return self.meta.get("times")
 
+    def inputs(self, config: Configuration) -> dict:
+        """The model's input tensors for a configuration (quenching it first if the model needs its
+        inherent state and the configuration has none)."""
+        inherent = config.inherent
+        if self.model.needs_inherent and inherent is None:
+            from .propensity import inherent_state
+            inherent = inherent_state(config.positions, config.types, config.box)
+        return self.model.tensors(config.positions, config.types, config.box, inherent)
+
     def predict(self, config: Configuration) -> np.ndarray:
-        """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma)."""
-        g = build_graph(config.positions, config.types, config.box, self.model.config.r_cut)
-        return self.model.predict_graph(g, self.symmetrize) * self.std + self.mean
+        """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
+
+        Models that read the inherent state quench the configuration first when it has none (LAMMPS).
+        A network trained on per-configuration standardised targets returns them rescaled with the
+        training average of each type's mean and std: exact up to a per-configuration affine map.
+        """
+        out = predict_tensors(self.model, self.inputs(config), self.symmetrize)
+        if len(self.mean) == 1:
+            return out * self.std[0] + self.mean[0]
+        types = np.asarray(config.types)
+        return out * self.std[types] + self.mean[types]
 
 
 def evaluate(predictor: Predictor, configurations, output_index=None) -> dict:
