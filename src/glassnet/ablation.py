@@ -123,7 +123,8 @@ def run_ablation(data, out_dir, steps: int = 800, faithful_steps: int = 6000, va
     """Train every variant (resumable), score it on the test split and write the tables.
 
     Args:
-        data: glassnet .h5 with train/valid/test splits and inherent states.
+        data: glassnet .h5 with train/valid/test splits and inherent states, or a list of such files
+            (each split is then the union of the files' splits).
         out_dir: ``runs/<variant>-seed<k>/`` (checkpoints), ``ablation.csv``, ``ablation.md``.
         steps: training steps of glassnet's variants; ``faithful_steps`` those of the faithful network.
         faithful_checkpoint: use this trained faithful network instead of training one.
@@ -182,7 +183,8 @@ def _markdown(data, stats, labels, times, ceil, base_rows, temperature, n_test) 
     head = "| model | " + " | ".join(f"t={t:g}" for t in times) + " |"
     sep = "|---|" + "---|" * len(times)
     err = "SE over test configurations" if n_test >= 2 else "SE from a bootstrap over A particles"
-    lines = [f"### {Path(str(data)).name}: Pearson r (type A) on the test split ({n_test} configuration(s))",
+    name = " + ".join(Path(str(d)).name for d in (data if isinstance(data, (list, tuple)) else [data]))
+    lines = [f"### {name}: Pearson r (type A) on the test split ({n_test} configuration(s))",
              "", f"Each cell: r +- SE ({err}) [r / noise ceiling]; second table: paired difference to the "
              "faithful network.", "", head, sep]
     for k, s in stats.items():

@@ -334,10 +334,18 @@ def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int
 
     A glassnet .h5 dataset: physics signs and descriptor fits come from its train split (descriptor
     hyper-parameters from valid) and are scored on ``split``. A file without splits (a Bapst pickle):
-    physics baselines only, their sign chosen on the same data (the note says so).
+    physics baselines only, their sign chosen on the same data (the note says so). A list of .h5
+    files acts as one dataset (each split the union of the files' splits).
     """
     from .io import read_labelled
 
+    if isinstance(data, (list, tuple)):
+        name = " + ".join(str(d) for d in data)
+        train, test = read_labelled(data, "train"), read_labelled(data, split)
+        rows = physics_baseline_table(train, test, name, split)
+        if descriptors:
+            rows += descriptor_baseline_table(train, read_labelled(data, "valid"), test, name, split, seed)
+        return rows
     data = str(data)
     if data.endswith((".h5", ".hdf5")):
         train, test = read_labelled(data, "train"), read_labelled(data, split)

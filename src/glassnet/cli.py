@@ -51,7 +51,8 @@ def _cmd_simulate(args) -> int:
         spec = with_overrides(PRESETS[args.preset], temperature=args.temperature, n=args.n,
                               density=args.density, n_configs=args.configs, n_replicas=args.replicas,
                               times=args.times, dt=args.dt, seed=args.seed,
-                              equilibration_taus=args.equilibration_taus, tau_alpha=args.tau_alpha)
+                              equilibration_taus=args.equilibration_taus, tau_alpha=args.tau_alpha,
+                              splits=tuple(args.splits) if args.splits else None)
     except ValueError as err:
         print(f"glassnet simulate: error: {err}", file=sys.stderr)
         return 2
@@ -224,7 +225,7 @@ def _cmd_figures(args) -> int:
 def _cmd_ablation(args) -> int:
     from .ablation import run_ablation
 
-    run_ablation(args.data, args.out_dir, steps=args.steps, faithful_steps=args.faithful_steps,
+    run_ablation(args.data if len(args.data) > 1 else args.data[0], args.out_dir, steps=args.steps, faithful_steps=args.faithful_steps,
                  faithful_checkpoint=args.faithful_checkpoint, baselines=not args.no_baselines)
     return 0
 
@@ -300,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("--n", type=int, help="number of particles")
     si.add_argument("--density", type=float, help="number density (sigma^-3)")
     si.add_argument("--configs", type=int, help="number of configurations (split train/valid/test)")
+    si.add_argument("--splits", type=int, nargs=3, metavar=("TRAIN", "VALID", "TEST"),
+                    help="configurations per split (default: the preset's proportions)")
     si.add_argument("--replicas", type=int, help="iso-configurational replicas per configuration")
     si.add_argument("--times", type=float, nargs="+", help="propensity times (tau)")
     si.add_argument("--dt", type=float, help="time step (tau)")
@@ -405,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ab = sub.add_parser("ablation", help="train the faithful network and glassnet's model ingredient by "
                         "ingredient; table of r, r / noise ceiling and paired differences on the test split")
-    ab.add_argument("data", help="glassnet .h5 with splits and inherent states")
+    ab.add_argument("data", nargs="+", help="glassnet .h5 with splits and inherent states (several files "
+                    "act as one dataset)")
     ab.add_argument("--out-dir", required=True, help="runs/ and ablation.md, ablation.csv (resumes)")
     ab.add_argument("--steps", type=int, default=800, help="training steps of glassnet's variants")
     ab.add_argument("--faithful-steps", type=int, default=6000, help="training steps of the faithful network")

@@ -251,7 +251,12 @@ def save_glassbench_npz(path, config: Configuration) -> None:
 
 
 def read_labelled(path, split: str | None = None) -> list[Configuration]:
-    """Configurations with propensities from a glassnet dataset (one split, or all) or a Bapst pickle."""
+    """Configurations with propensities from a glassnet dataset (one split, or all) or a Bapst pickle.
+
+    ``path`` may also be a list of files: their configurations are concatenated.
+    """
+    if isinstance(path, (list, tuple)):
+        return [c for p in path for c in read_labelled(p, split)]
     path = Path(path)
     if path.suffix.lower() in (".h5", ".hdf5"):
         ds = read_dataset(path)

@@ -87,22 +87,23 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
 
 
 #: Training steps of the demo per dataset preset (one system per step).
-DEMO_STEPS = {"small": 1500, "ka-T0.64": 6000, "ka-T0.56": 6000}
+DEMO_STEPS = {"small": 600, "ka-T0.64": 800, "ka-T0.56": 800}
 
 
 def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None = None,
              workers: int = 2, seed: int = 0, n_marked: int = 16, progress=print) -> Path:
-    """The main job: simulate a KA dataset, train the published network on all its timescales,
-    evaluate it against the baselines and the noise ceiling, probe its shells, write the report.
+    """The main job: simulate a KA dataset, quench its configurations to their inherent states, train
+    glassnet's network on all its timescales, evaluate it against the baselines and the noise ceiling,
+    probe its shells, write the report.
 
     Every stage resumes: rerunning after a kill continues where it stopped.
 
     Returns:
         the path of report.html.
     """
-    from .model import ModelConfig
-    from .propensity import PRESETS, generate_dataset
-    from .train import TrainConfig, Trainer
+    from .model import EquivariantConfig
+    from .propensity import PRESETS, add_inherent_states, generate_dataset
+    from .train import EQUIVARIANT_DEFAULTS, RECIPES, TrainConfig, Trainer
 
     t0 = time.perf_counter()
     out = Path(out_dir)
@@ -111,21 +112,27 @@ def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None =
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
     spec = PRESETS[preset]
     data = out / f"{preset}.h5"
-    progress(f"[1/3] simulate: T={spec.temperature}, N={spec.n}, {spec.n_configs} configurations x "
+    progress(f"[1/4] simulate: T={spec.temperature}, N={spec.n}, {spec.n_configs} configurations x "
              f"{spec.n_replicas} replicas, times {list(spec.times)} tau -> {data}")
     generate_dataset(data, spec, workers=workers)
+    progress("[2/4] inherent states: FIRE quench of every configuration (LAMMPS)")
+    add_inherent_states(data)
     train_set, valid_set = read_labelled(data, "train"), read_labelled(data, "valid")
-    steps = steps or DEMO_STEPS.get(preset, 3000)
-    progress(f"[2/3] train: the published architecture, all {len(spec.times)} timescales at once, "
-             f"{steps} steps (Adam 1e-4, clip 1, 48 cube symmetries), validation on the valid split")
-    trainer = Trainer(train_set, valid_set, ModelConfig(n_outputs=len(spec.times)),
-                      TrainConfig(steps=steps, seed=seed, eval_every=max(50, steps // 20)),
+    steps = steps or DEMO_STEPS.get(preset, 800)
+    recipe = RECIPES["equivariant"]
+    progress(f"[3/4] train: glassnet's network (inherent-state inputs, equivariant trunk, one head per "
+             f"time and type), all {len(spec.times)} timescales at once, {steps} steps (Adam "
+             f"{recipe['lr']:g}, {recipe['schedule']} schedule), validation on the valid split")
+    trainer = Trainer(train_set, valid_set,
+                      EquivariantConfig(n_outputs=len(spec.times), **{
+                          "hidden": EQUIVARIANT_DEFAULTS["hidden"], "layers": EQUIVARIANT_DEFAULTS["layers"]}),
+                      TrainConfig(steps=steps, seed=seed, eval_every=max(25, steps // 20), **recipe),
                       out / "train", times=train_set[0].times)
     t1 = time.perf_counter()
     trainer.run()
     progress(f"      trained in {time.perf_counter() - t1:.0f} s; best validation r "
              f"(mean over timescales) {trainer.best_r:.3f}")
-    progress("[3/3] evaluate, baselines, noise ceiling, shell probe, figures")
+    progress("[4/4] evaluate, baselines, noise ceiling, shell probe, figures")
     report = make_report(out / "train" / "best.pt", data, out / "report", n_marked=n_marked,
                          label=f"T={spec.temperature}", progress=progress)
     rows = read_results(out / "report" / "results.csv")
