@@ -46,8 +46,8 @@ VARIANTS = (
     Variant("ensemble-sym", "+ 48-symmetry averaging (ensemble)", seeds=(0, 1, 2), symmetrize=True),
 )
 
-#: best published per-configuration Pearson r (type A) on GlassBench 3D KA (N=4096), Jung et al.
-#: 2023 roadmap, keyed by (T, t): (r, model). Different system size, data and replicas from ours.
+#: best published per-configuration Pearson r (type A) on the GlassBench 3D KA data (N=4096), as quoted
+#: in glassnet's issues 7 and 11, keyed by (T, t): (r, model). Other system size, data and replicas.
 GLASSBENCH_BEST = {
     (0.64, 0.165): (0.957, "per-time GNN"), (0.64, 0.52): (0.878, "per-time GNN"),
     (0.64, 5.2): (0.726, "EIGNN"), (0.64, 16.5): (0.678, "EIGNN"), (0.64, 52.0): (0.503, "EIGNN"),

@@ -200,11 +200,14 @@ class ShellProbe:
                 # particles within `push` of the half box stay put: pushed across it they would
                 # approach the marked particle's neighbourhood from the other periodic side
                 movable = r < box.min() / 2 - push
-                for n in s_range:
+                pert[p, m] = 0.0      # where nothing moves the prediction is the unperturbed one
+                moves = [n for n in s_range if ((shells[m] > n) & movable).any()]
+                for n in moves:
                     moved = pos + push * unit * ((shells[m] > n) & movable)[:, None]
                     inputs.append(pred.inputs(Configuration(moved, config.types, box)))
-                out = _predict_many(model, inputs, [int(i)] * len(inputs))
-                pert[p, m] = np.abs(out - base[m]) * scale
+                if moves:
+                    out = _predict_many(model, inputs, [int(i)] * len(inputs))
+                    pert[p, m, moves] = np.abs(out - base[m]) * scale
         if reset or self._ablation is None:
             self._ablation, self._perturbation, self._distance = ablation, pert, distance
         else:
