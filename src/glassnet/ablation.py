@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import read_labelled
+from .io import read_dataset, read_labelled
 from .train import RECIPES, Predictor, TrainConfig, Trainer, pearson_r
 
 __all__ = ["VARIANTS", "GLASSBENCH_BEST", "run_ablation"]
@@ -139,22 +139,19 @@ def run_ablation(data, out_dir, steps: int = 800, faithful_steps: int = 6000, va
     test = read_labelled(data, "test")
     ceil = np.array([c.metadata["noise_ceiling"] for c in test], float)
     times = [float(t) for t in test[0].times]
-    temperature = float(test[0].metadata.get("temperature", np.nan)) if test[0].metadata.get(
-        "temperature") is not None else None
+    first = data[0] if isinstance(data, (list, tuple)) else data
+    temperature = read_dataset(first).metadata.get("temperature")
     preds, labels, cost = {}, {}, {}
     for v in variants:
-        members = []
-        for seed in v.seeds:
-            if v.arch == "bapst" and faithful_checkpoint:
-                ckpt = Path(faithful_checkpoint)
-            else:
-                ckpt = _train(v, seed, data, out, faithful_steps if v.arch == "bapst" else steps, progress)
-            pred = Predictor(ckpt, symmetrize=v.symmetrize)
-            members.append([pred.predict(c) for c in test])
-            cost.setdefault(v.key, 0.0)
-            cost[v.key] += float(pred.meta.get("train_seconds", np.nan))
-        preds[v.key] = [np.mean([m[i] for m in members], axis=0) for i in range(len(test))]
+        if v.arch == "bapst" and faithful_checkpoint:
+            ckpts = [Path(faithful_checkpoint)]
+        else:
+            ckpts = [_train(v, seed, data, out, faithful_steps if v.arch == "bapst" else steps, progress)
+                     for seed in v.seeds]
+        predictor = Predictor(ckpts, symmetrize=v.symmetrize)
+        preds[v.key] = [predictor.predict(c) for c in test]
         labels[v.key] = v.label
+        cost[v.key] = sum(float(m[1].get("train_seconds", np.nan)) for m in predictor.members)
     stats = _stats(preds, test, ceil)
     rows = []
     for k, s in stats.items():
@@ -162,7 +159,8 @@ def run_ablation(data, out_dir, steps: int = 800, faithful_steps: int = 6000, va
             rows.append({"model": k, "label": labels[k], "time": t, "r": s["r"][j], "r_se": s["se"][j],
                          "r_pooled": s["pooled"][j], "ceiling": ceil.mean(axis=0)[j],
                          "r_over_ceiling": s["ratio"][j], "diff_vs_faithful": s["diff"][j],
-                         "diff_se": s["diff_se"][j], "n_test_configurations": len(test)})
+                         "diff_se": s["diff_se"][j], "n_test_configurations": len(test),
+                         "train_seconds": cost[k]})
     with open(out / "ablation.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
@@ -172,14 +170,14 @@ def run_ablation(data, out_dir, steps: int = 800, faithful_steps: int = 6000, va
         from .baselines import baseline_rows
         progress("ablation: baselines")
         base_rows = baseline_rows(data, "test", True)
-    md = _markdown(data, stats, labels, times, ceil, base_rows, temperature, len(test))
+    md = _markdown(data, stats, labels, times, ceil, base_rows, temperature, len(test), cost)
     (out / "ablation.md").write_text(md)
     progress(md)
     progress(f"ablation: wrote {out / 'ablation.md'} and ablation.csv in {time.perf_counter() - t0:.0f} s")
     return out / "ablation.md"
 
 
-def _markdown(data, stats, labels, times, ceil, base_rows, temperature, n_test) -> str:
+def _markdown(data, stats, labels, times, ceil, base_rows, temperature, n_test, cost) -> str:
     head = "| model | " + " | ".join(f"t={t:g}" for t in times) + " |"
     sep = "|---|" + "---|" * len(times)
     err = "SE over test configurations" if n_test >= 2 else "SE from a bootstrap over A particles"
@@ -198,7 +196,7 @@ def _markdown(data, stats, labels, times, ceil, base_rows, temperature, n_test) 
             f"{vals[j]:.3f}" if j in vals else "-" for j in range(len(times))) + " |")
     lines.append("| noise ceiling | " + " | ".join(f"{c:.3f}" for c in ceil.mean(axis=0)) + " |")
     if temperature is not None:
-        refs = [GLASSBENCH_BEST.get((round(temperature, 2), round(t, 3))) for t in times]
+        refs = [GLASSBENCH_BEST.get((round(float(temperature), 2), round(t, 3))) for t in times]
         if any(refs):
             lines.append("| best published, GlassBench N=4096 (other data) | " + " | ".join(
                 f"{x[0]:.3f} ({x[1]})" if x else "-" for x in refs) + " |")
@@ -207,4 +205,7 @@ def _markdown(data, stats, labels, times, ceil, base_rows, temperature, n_test) 
     for k, s in stats.items():
         cells = [f"{s['pooled'][j]:.3f}; {s['diff'][j]:+.3f} +- {s['diff_se'][j]:.3f}" for j in range(len(times))]
         lines.append(f"| {labels[k]} | " + " | ".join(cells) + " |")
+    lines += ["", "Training time on this machine (wall-clock seconds summed over the row's networks; the "
+              "ensemble rows share their three networks, of which the glassnet-model row is seed 0):", ""]
+    lines += [f"- {labels[k]}: {cost[k]:.0f} s" for k in stats]
     return "\n".join(lines) + "\n"

@@ -139,7 +139,8 @@ def _cmd_evaluate(args) -> int:
     from .io import read_labelled, write_results
     from .train import Predictor, evaluation_rows
 
-    predictor = Predictor(args.checkpoint, device=args.device, symmetrize=args.symmetrize)
+    predictor = Predictor([args.checkpoint] + (args.ensemble or []), device=args.device,
+                          symmetrize=args.symmetrize)
     split = args.split if args.data.endswith((".h5", ".hdf5")) else ""
     configs = read_labelled(args.data, split or None)
     if args.output_index:
@@ -262,7 +263,8 @@ def _cmd_predict(args) -> int:
     from .io import read_configurations, write_predictions
     from .train import Predictor
 
-    predictor = Predictor(args.checkpoint, device=args.device, symmetrize=args.symmetrize)
+    predictor = Predictor([args.checkpoint] + (args.ensemble or []), device=args.device,
+                          symmetrize=args.symmetrize)
     configs = read_configurations(args.input)
     preds = [predictor.predict(c) for c in configs]
     write_predictions(args.out, configs, preds, predictor.times)
@@ -366,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", default="test", help="split of a .h5 dataset (default test)")
     ev.add_argument("--output-index", type=int, nargs="+",
                     help="target rows matching the outputs (default: from the checkpoint)")
+    ev.add_argument("--ensemble", nargs="+", metavar="CKPT",
+                    help="more checkpoints (e.g. other seeds): predict the mean of all")
     ev.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")
     ev.add_argument("--symmetry-spread", action="store_true",
                     help="also report how far the network is from cube-symmetry invariance")
@@ -430,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("checkpoint")
     pr.add_argument("input", help=".pickle, .gsd, .xyz/.extxyz, .dump/.lammpstrj or glassnet .h5")
     pr.add_argument("--out", required=True, help="predictions file: .h5 or .csv")
+    pr.add_argument("--ensemble", nargs="+", metavar="CKPT",
+                    help="more checkpoints (e.g. other seeds): predict the mean of all")
     pr.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")
     pr.add_argument("--device")
     pr.set_defaults(func=_cmd_predict)

@@ -463,20 +463,32 @@ def train(train_set, valid_set, out_dir, model_config: ModelConfig | None = None
 
 
 class Predictor:
-    """Applies a trained checkpoint to configurations.
+    """Applies a trained checkpoint, or a seed ensemble of them, to configurations.
 
     Args:
-        checkpoint: path of a glassnet checkpoint.
+        checkpoint: path or shipped name of a glassnet checkpoint, or a list of them: an ensemble whose
+            prediction is the mean of its members' (they must predict the same outputs).
         device: torch device or None (CUDA when available).
-        symmetrize: average over the 48 cube symmetries (exactly invariant; 48x slower).
+        symmetrize: average over the 48 cube symmetries (exactly invariant; 48x slower). A no-op up to
+            rounding for models that are invariant by construction.
     """
 
     def __init__(self, checkpoint, device=None, symmetrize: bool = False):
-        self.model, self.meta = load_checkpoint(checkpoint, device)
+        paths = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+        if not paths:
+            raise ModelError("no checkpoint given")
+        self.members = []
+        for path in paths:
+            model, meta = load_checkpoint(path, device)
+            n_out = model.config.n_outputs
+            mean = np.atleast_2d(meta.get("target_mean", [0.0] * n_out))
+            std = np.atleast_2d(meta.get("target_std", [1.0] * n_out))
+            self.members.append((model, meta, mean, std))
+        self.model, self.meta, self.mean, self.std = self.members[0]
+        for model, meta, _, _ in self.members[1:]:
+            if (model.config.n_outputs, meta.get("times")) != (self.model.config.n_outputs, self.times):
+                raise ModelError("the ensemble's checkpoints predict different outputs or times")
         self.symmetrize = symmetrize
-        n_out = self.model.config.n_outputs
-        self.mean = np.atleast_2d(self.meta.get("target_mean", [0.0] * n_out))
-        self.std = np.atleast_2d(self.meta.get("target_std", [1.0] * n_out))
         _tune_malloc()
 
     @property
@@ -484,14 +496,15 @@ class Predictor:
         """Times (tau) of the outputs, if the checkpoint records them."""
         return self.meta.get("times")
 
-    def inputs(self, config: Configuration) -> dict:
+    def inputs(self, config: Configuration, model=None) -> dict:
         """The model's input tensors for a configuration (quenching it first if the model needs its
         inherent state and the configuration has none)."""
+        model = model or self.model
         inherent = config.inherent
-        if self.model.needs_inherent and inherent is None:
+        if model.needs_inherent and inherent is None:
             from .propensity import inherent_state
             inherent = inherent_state(config.positions, config.types, config.box)
-        return self.model.tensors(config.positions, config.types, config.box, inherent)
+        return model.tensors(config.positions, config.types, config.box, inherent)
 
     def predict(self, config: Configuration) -> np.ndarray:
         """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
@@ -500,11 +513,17 @@ class Predictor:
         A network trained on per-configuration standardised targets returns them rescaled with the
         training average of each type's mean and std: exact up to a per-configuration affine map.
         """
-        out = predict_tensors(self.model, self.inputs(config), self.symmetrize)
-        if len(self.mean) == 1:
-            return out * self.std[0] + self.mean[0]
+        if len(self.members) > 1 and config.inherent is None and any(m.needs_inherent for m, *_ in self.members):
+            from dataclasses import replace
+
+            from .propensity import inherent_state
+            config = replace(config, inherent=inherent_state(config.positions, config.types, config.box))
         types = np.asarray(config.types)
-        return out * self.std[types] + self.mean[types]
+        outs = []
+        for model, _, mean, std in self.members:
+            out = predict_tensors(model, self.inputs(config, model), self.symmetrize)
+            outs.append(out * std[0] + mean[0] if len(mean) == 1 else out * std[types] + mean[types])
+        return np.mean(outs, axis=0)
 
 
 def evaluate(predictor: Predictor, configurations, output_index=None) -> dict:
