@@ -6,8 +6,6 @@ Uses the first configuration of data/reference/ka-T0.64.h5 (KA, T=0.64, N=1000) 
 architecture and recipe of `glassnet train --model equivariant`. Prints medians over repeats.
 """
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +15,9 @@ from glassnet.io import read_dataset
 from glassnet.model import EquivariantConfig, EquivariantGN, predict_tensors
 from glassnet.propensity import inherent_state
 from glassnet.train import EQUIVARIANT_DEFAULTS, _tune_malloc
+from gnn import timeit as median_time   # benchmarks/ is on sys.path when run as a script
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "ka-T0.64.h5"
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main():
