@@ -171,7 +171,18 @@ def test_cli_inherent_states_train_evaluate(configs, tmp_path, capsys):
     assert meta["architecture"] == "equivariant" and meta["train_config"]["normalize"] == "per-config"
     assert meta["train_seconds"] > 0
     assert main(["evaluate", str(out / "best.pt"), str(path)]) == 0
-    assert "noise ceiling" in capsys.readouterr().out
+    def network_rows(text):
+        return [line.split()[1:] for line in text.splitlines() if " network " in line]
+
+    single = capsys.readouterr().out
+    assert "noise ceiling" in single and len(network_rows(single)) == len(configs[0].times)
+    # an ensemble of a network with itself is that network; with another seed it differs
+    assert main(["evaluate", str(out / "best.pt"), str(path), "--ensemble", str(out / "best.pt")]) == 0
+    assert network_rows(capsys.readouterr().out) == network_rows(single)
+    assert main(train[:5] + [str(tmp_path / "run1")] + train[6:] + ["--seed", "1"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "best.pt"), str(path), "--ensemble", str(tmp_path / "run1" / "best.pt")]) == 0
+    assert network_rows(capsys.readouterr().out) != network_rows(single)
 
 
 def test_ablation_table_end_to_end(configs, tmp_path):
