@@ -272,7 +272,8 @@ class EquivariantConfig:
         n_types: particle types (one head per type).
         r_cut: graph cutoff (sigma); messages vanish smoothly (cosine) at it.
         inherent: use the inherent-state inputs (energy, displacement, pair distances in the
-            inherent state); without them only types, forces and distances in the given configuration.
+            inherent state); without them only types, forces and distances in the given configuration
+            (the forces still come from :class:`~glassnet.io.InherentState`).
         vectors: keep l=1 vector channels (PaiNN); False gives an invariant network on distances only.
         type_heads: a separate head per type (False: one head per timescale shared by both types).
     """
@@ -359,7 +360,6 @@ class EquivariantGN(nn.Module):
         c = self.config = config
         if c.hidden < 1 or c.layers < 1 or c.n_rbf < 2 or c.n_outputs < 1:
             raise ModelError(f"invalid model config {config}")
-        self.needs_inherent = bool(c.inherent)
         n_scalar = c.n_types + (3 if c.inherent else 1)
         n_vec = 2 if c.inherent else 1
         n_edge = c.n_rbf * (2 if c.inherent else 1)
@@ -386,16 +386,17 @@ class EquivariantGN(nn.Module):
         if types.max(initial=0) >= c.n_types:
             raise ModelError(f"type {types.max()} but the model knows {c.n_types} types")
         onehot = np.eye(c.n_types)[types]
+        if inherent is None:
+            raise ModelError("this model needs the inherent state of the configuration (forces come "
+                             "with it): glassnet.propensity.inherent_state")
         if c.inherent:
-            if inherent is None:
-                raise ModelError("this model needs the inherent state of the configuration")
             d = np.asarray(inherent.positions, np.float64) - np.asarray(positions, np.float64)
             f = np.asarray(inherent.forces, np.float64) / _FORCE_SCALE
             scal = np.column_stack([onehot, np.asarray(inherent.energies) + _ENERGY_OFFSET,
                                     np.linalg.norm(d, axis=1), np.linalg.norm(f, axis=1)])
             vec = np.stack([d, f], axis=-1)
         else:
-            f = np.zeros((len(types), 3)) if inherent is None else np.asarray(inherent.forces) / _FORCE_SCALE
+            f = np.asarray(inherent.forces) / _FORCE_SCALE
             scal = np.column_stack([onehot, np.linalg.norm(f, axis=1)])
             vec = f[..., None]
 
