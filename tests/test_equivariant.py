@@ -208,3 +208,30 @@ def test_ablation_table_end_to_end(configs, tmp_path):
             assert float(r["diff_vs_faithful"]) == 0.0
     meta = load_checkpoint(tmp_path / "ab" / "runs" / "equivariant-seed2" / "best.pt")[1]
     assert meta["training_data"]["n_configurations"] == 1 and meta["train_config"]["seed"] == 2
+
+
+@pytest.mark.parametrize("name, temperature, floor", [("ka-T0.64", "0.64", 0.55), ("ka-T0.56", "0.56", 0.55)])
+def test_shipped_network_on_its_reference_test_split(name, temperature, floor):
+    """The shipped networks load by name and beat every baseline of docs/results.md (all < 0.5)."""
+    from glassnet.io import read_labelled
+    from glassnet.train import evaluate
+
+    pred = Predictor(name)
+    assert pred.meta["architecture"] == "equivariant" and pred.meta["train_seconds"] > 0
+    test = read_labelled(REFERENCE.with_name(f"ka-T{temperature}.h5"), "test")
+    res = evaluate(pred, test)
+    assert len(res["mean"]) == len(test[0].times)
+    assert res["mean"].min() > floor
+    assert load_checkpoint(f"{name}-bapst")[1]["architecture"] == "bapst"
+
+
+def test_outputs_stay_bounded_for_huge_forces(configs):
+    """Vector inputs saturate: forces 20x beyond the training range move the output by O(1), not 1e20."""
+    torch.manual_seed(3)
+    c = configs[0]
+    model = EquivariantGN(EquivariantConfig(hidden=32, layers=3, n_outputs=2))
+    base = predict_tensors(model, model.tensors(c.positions, c.types, c.box, c.inherent))
+    wild = replace(c.inherent, forces=c.inherent.forces * 20, positions=c.positions + 3 * (c.inherent.positions
+                                                                                        - c.positions))
+    out = predict_tensors(model, model.tensors(c.positions, c.types, c.box, wild))
+    assert np.isfinite(out).all() and np.abs(out).max() < 100 * np.abs(base).max()

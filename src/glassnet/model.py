@@ -295,6 +295,19 @@ class EquivariantConfig:
 #: scale of the force inputs (epsilon/sigma) and offset of the energies (epsilon): O(1) inputs
 _FORCE_SCALE = 20.0
 _ENERGY_OFFSET = 7.0
+#: vector inputs saturate at these lengths (in units of the scaled input)
+_FORCE_SATURATION = 5.0
+_DISPLACEMENT_SATURATION = 1.0
+
+
+def _saturate(x: np.ndarray, c: float) -> np.ndarray:
+    """Vectors x (N, 3) shrunk to x / (1 + |x| / c): linear for |x| << c, length < c always.
+
+    The vector channels multiply each other, so the output of a PaiNN trunk grows like a power of the
+    input lengths; bounded inputs keep configurations far outside the training range (overlapping
+    particles, forces of hundreds) from giving astronomically large predictions.
+    """
+    return x / (1.0 + np.linalg.norm(x, axis=-1, keepdims=True) / c)
 
 
 def _rbf(r: torch.Tensor, n: int, r_cut: float) -> torch.Tensor:
@@ -346,7 +359,8 @@ class EquivariantGN(nn.Module):
 
     Node inputs: type (one-hot), and, from the configuration and its inherent state (LJ units):
     the inherent-state energy, the displacement to the inherent state (vector and length) and the force
-    on the particle in the given configuration (vector and length). Edges join pairs closer than
+    on the particle in the given configuration (vector and length); the vectors saturate smoothly
+    (:func:`_saturate`) so that the output stays bounded far outside the training range. Edges join pairs closer than
     ``r_cut`` in the given configuration; their features are radial bases of the pair distance in the
     given configuration and in the inherent state. Vector features rotate with the input, scalar
     features and outputs are invariant under every rotation and reflection (no augmentation needed).
@@ -375,7 +389,8 @@ class EquivariantGN(nn.Module):
     @staticmethod
     def transform(t: dict, m: torch.Tensor) -> dict:
         """The inputs with a 3x3 orthogonal map applied to every vector (edges, node vectors)."""
-        return {**t, "edges": t["edges"] @ m.T, "vectors": torch.einsum("ij,njk->nik", m, t["vectors"])}
+        return {**t, "edges": t["edges"] @ m.T, "shift": t["shift"] @ m.T,
+                "vectors": torch.einsum("ij,njk->nik", m, t["vectors"])}
 
     def tensors(self, positions, types, box, inherent=None, device=None) -> dict[str, torch.Tensor]:
         """The input tensors of one configuration (positions in sigma; ``inherent`` an InherentState)."""
@@ -389,32 +404,38 @@ class EquivariantGN(nn.Module):
         if inherent is None:
             raise ModelError("this model needs the inherent state of the configuration (forces come "
                              "with it): glassnet.propensity.inherent_state")
+        shift = np.zeros((len(types), 3))
         if c.inherent:
-            d = np.asarray(inherent.positions, np.float64) - np.asarray(positions, np.float64)
-            f = np.asarray(inherent.forces, np.float64) / _FORCE_SCALE
+            shift = np.asarray(inherent.positions, np.float64) - np.asarray(positions, np.float64)
+            d = _saturate(shift, _DISPLACEMENT_SATURATION)
+            f = _saturate(np.asarray(inherent.forces, np.float64) / _FORCE_SCALE, _FORCE_SATURATION)
             scal = np.column_stack([onehot, np.asarray(inherent.energies) + _ENERGY_OFFSET,
                                     np.linalg.norm(d, axis=1), np.linalg.norm(f, axis=1)])
             vec = np.stack([d, f], axis=-1)
         else:
-            f = np.asarray(inherent.forces) / _FORCE_SCALE
+            f = _saturate(np.asarray(inherent.forces, np.float64) / _FORCE_SCALE, _FORCE_SATURATION)
             scal = np.column_stack([onehot, np.linalg.norm(f, axis=1)])
             vec = f[..., None]
 
         def t(a, dtype=torch.float32):
             return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=dev)
 
-        return {"scalars": t(scal), "vectors": t(vec), "types": t(types, torch.long),
+        return {"scalars": t(scal), "vectors": t(vec), "shift": t(shift), "types": t(types, torch.long),
                 "edges": t(g.edges), "senders": t(g.senders, torch.long),
                 "receivers": t(g.receivers, torch.long)}
 
-    def forward(self, scalars, vectors, types, edges, senders, receivers) -> torch.Tensor:
-        """(N, n_outputs) predictions for the particles' own types."""
+    def forward(self, scalars, vectors, shift, types, edges, senders, receivers) -> torch.Tensor:
+        """(N, n_outputs) predictions for the particles' own types.
+
+        ``shift`` (N, 3) is each particle's displacement to the inherent state (sigma), used for the
+        pair distances there; ``vectors`` holds the saturated vector inputs.
+        """
         c = self.config
         r = torch.linalg.vector_norm(edges, dim=-1)
         unit = edges / r.unsqueeze(-1)
         feat = _rbf(r, c.n_rbf, c.r_cut)
         if c.inherent:
-            d = vectors[..., 0]
+            d = shift
             r_is = torch.linalg.vector_norm(edges + d.index_select(0, receivers) - d.index_select(0, senders),
                                             dim=-1)
             feat = torch.cat([feat, _rbf(r_is, c.n_rbf, c.r_cut) * (r < c.r_cut).unsqueeze(-1)], -1)
