@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from glassnet.io import (Configuration, FormatError, bapst_propensities, load_bapst_pickle,
-                         read_configurations, read_dataset, save_bapst_pickle, write_dataset)
+                         read_configurations, read_dataset, read_labelled, save_bapst_pickle,
+                         write_dataset)
 
 
 class _Evil:
@@ -155,3 +156,21 @@ def test_read_extxyz_and_lammps_dump(tmp_path):
     (tmp_path / "c.dump").write_text("\n".join(dump) + "\n")
     c = read_configurations(tmp_path / "c.dump")[0]
     assert np.allclose(c.positions, pos, atol=1e-6) and np.array_equal(c.types, typ)
+
+
+def test_several_files_act_as_one_dataset(tmp_path):
+    rng = np.random.default_rng(0)
+
+    def configs(splits):
+        return [Configuration(rng.uniform(0, 6, (50, 3)), rng.integers(0, 2, 50), np.full(3, 6.0),
+                              rng.uniform(size=(1, 50)), metadata={"split": s}) for s in splits]
+
+    write_dataset(tmp_path / "a.h5", configs(["train", "valid", "test"]), [1.0])
+    write_dataset(tmp_path / "b.h5", configs(["train", "train", "test"]), [1.0])
+    files = [tmp_path / "a.h5", tmp_path / "b.h5"]
+    assert len(read_labelled(files, "train")) == 3 and len(read_labelled(files, "test")) == 2
+    assert len(read_labelled(files, "valid")) == 1            # b has none: fine as part of a list
+    with pytest.raises(FormatError, match="no configurations in split 'valid'"):
+        read_labelled(tmp_path / "b.h5", "valid")             # alone it is an error
+    with pytest.raises(FormatError, match="none of"):
+        read_labelled([tmp_path / "b.h5"], "valid")

@@ -90,11 +90,12 @@ def _cmd_train(args) -> int:
         return path.endswith((".h5", ".hdf5"))
 
     # a glassnet dataset contributes only its train split: its test split never enters training
-    train_set = [c for path in args.data for c in read_labelled(path, "train" if is_h5(path) else None)]
+    train_set = [c for path in args.data for c in read_labelled(path, "train" if is_h5(path) else None,
+                                                                 allow_empty=len(args.data) > 1)]
     if args.valid:
         valid_set = read_labelled(args.valid, "valid" if is_h5(args.valid) else None)
     elif all(is_h5(p) for p in args.data):
-        valid_set = [c for path in args.data for c in read_labelled(path, "valid")]
+        valid_set = read_labelled(args.data, "valid")
     else:
         raise FormatError("files without splits need a separate validation file: --valid FILE")
     outputs = args.output_index

@@ -250,20 +250,24 @@ def save_glassbench_npz(path, config: Configuration) -> None:
     tmp.replace(path)
 
 
-def read_labelled(path, split: str | None = None) -> list[Configuration]:
+def read_labelled(path, split: str | None = None, allow_empty: bool = False) -> list[Configuration]:
     """Configurations with propensities from a glassnet dataset (one split, or all) or a Bapst pickle.
 
-    ``path`` may also be a list of files: their configurations are concatenated.
+    ``path`` may also be a list of files: their configurations are concatenated (a file may lack the
+    split as long as one of them has it).
     """
     if isinstance(path, (list, tuple)):
-        return [c for p in path for c in read_labelled(p, split)]
+        configs = [c for p in path for c in read_labelled(p, split, allow_empty=True)]
+        if not configs:
+            raise FormatError(f"none of {[str(p) for p in path]} has configurations in split {split!r}")
+        return configs
     path = Path(path)
     if path.suffix.lower() in (".h5", ".hdf5"):
         ds = read_dataset(path)
         configs = ds.split(split) if split else ds.configurations
         for c in configs:
             c.metadata.setdefault("source", str(path))
-        if not configs:
+        if not configs and not allow_empty:
             raise FormatError(f"{path} has no configurations in split {split!r}")
     else:
         configs = read_configurations(path)
