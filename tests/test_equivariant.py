@@ -183,6 +183,9 @@ def test_cli_inherent_states_train_evaluate(configs, tmp_path, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(out / "best.pt"), str(path), "--ensemble", str(tmp_path / "run1" / "best.pt")]) == 0
     assert network_rows(capsys.readouterr().out) != network_rows(single)
+    assert main(["predict", str(path), "--model", str(out / "best.pt"), "--out", str(tmp_path / "p.csv")]) == 0
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 1 + 3 * configs[0].n
+    assert main(["predict", str(path), "--out", str(tmp_path / "q.csv")]) == 2
 
 
 def test_ablation_table_end_to_end(configs, tmp_path):

@@ -264,9 +264,14 @@ def _cmd_predict(args) -> int:
     from .io import read_configurations, write_predictions
     from .train import Predictor
 
-    predictor = Predictor([args.checkpoint] + (args.ensemble or []), device=args.device,
+    expected = 1 if args.model else 2
+    if len(args.paths) != expected:
+        print("glassnet predict: give CHECKPOINT INPUT, or INPUT with --model NAME", file=sys.stderr)
+        return 2
+    checkpoint, source = (args.model, args.paths[0]) if args.model else args.paths
+    predictor = Predictor([checkpoint] + (args.ensemble or []), device=args.device,
                           symmetrize=args.symmetrize)
-    configs = read_configurations(args.input)
+    configs = read_configurations(source)
     preds = [predictor.predict(c) for c in configs]
     write_predictions(args.out, configs, preds, predictor.times)
     print(f"predicted {len(configs)} configuration(s), {sum(c.n for c in configs)} particles, "
@@ -432,8 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp.set_defaults(func=_cmd_report)
 
     pr = sub.add_parser("predict", help="predict per-particle propensities for your configurations")
-    pr.add_argument("checkpoint")
-    pr.add_argument("input", help=".pickle, .gsd, .xyz/.extxyz, .dump/.lammpstrj or glassnet .h5")
+    pr.add_argument("paths", nargs="+", metavar="[CHECKPOINT] INPUT",
+                    help="a checkpoint file or shipped name (unless --model is given), then the input: "
+                         ".pickle, .gsd, .xyz/.extxyz, .dump/.lammpstrj or glassnet .h5")
+    pr.add_argument("--model", help="checkpoint file or shipped name (ka-T0.64, ka-T0.56, ...)")
     pr.add_argument("--out", required=True, help="predictions file: .h5 or .csv")
     pr.add_argument("--ensemble", nargs="+", metavar="CKPT",
                     help="more checkpoints (e.g. other seeds): predict the mean of all")
