@@ -86,6 +86,15 @@ def _train(v: Variant, seed: int, data, out: Path, steps: int, progress) -> Path
     return best
 
 
+def _train_seconds(ckpt: Path, meta: dict) -> float:
+    """Wall-clock training time of a run: recorded in best.pt, or the last row of its metrics.csv."""
+    if "train_seconds_total" in meta:
+        return float(meta["train_seconds_total"])
+    metrics = Path(ckpt).with_name("metrics.csv")
+    last = list(csv.DictReader(open(metrics)))[-1] if metrics.exists() else {}
+    return max(float(meta.get("train_seconds", np.nan)), float(last.get("seconds", np.nan)))
+
+
 def _stats(preds: dict, configs, ceilings: np.ndarray, n_boot: int = 500, seed: int = 0) -> dict:
     """Per model and timescale: r mean, its SE, pooled r, paired difference to 'faithful' and its SE."""
     keys = list(preds)
@@ -151,7 +160,7 @@ def run_ablation(data, out_dir, steps: int = 800, faithful_steps: int = 6000, va
         predictor = Predictor(ckpts, symmetrize=v.symmetrize)
         preds[v.key] = [predictor.predict(c) for c in test]
         labels[v.key] = v.label
-        cost[v.key] = sum(float(m[1].get("train_seconds", np.nan)) for m in predictor.members)
+        cost[v.key] = sum(_train_seconds(ckpt, meta) for ckpt, (_, meta, _, _) in zip(ckpts, predictor.members))
     stats = _stats(preds, test, ceil)
     rows = []
     for k, s in stats.items():

@@ -439,7 +439,18 @@ class Trainer:
         bar.close()
         if not (self.out_dir / "best.pt").exists():
             self._save("best.pt", with_state=False)
+        self._record_total()
         return self.history[-1] if self.history else {}
+
+    def _record_total(self) -> None:
+        """Write the whole run's cost into best.pt (its ``train_seconds`` stops at the best step)."""
+        best = self.out_dir / "best.pt"
+        payload = torch.load(best, map_location="cpu", weights_only=True)
+        payload["train_seconds_total"] = float(self.train_seconds)
+        payload["steps_total"] = int(self.step)
+        tmp = best.with_name(best.name + ".tmp")
+        torch.save(payload, tmp)
+        tmp.replace(best)
 
     def _write_metrics(self, path: Path) -> None:
         keys = list(dict.fromkeys(k for row in self.history for k in row))
