@@ -15,16 +15,17 @@ _EXPORTS = {
     "simulation": ["Simulation", "SimulationError", "Thermo", "check_configuration",
                    "lattice_configuration", "maxwell_boltzmann", "reference_energy_forces"],
     "propensity": ["DatasetSpec", "PRESETS", "generate_dataset", "run_replicas", "noise_ceiling",
-                   "fs_isotropic", "crossing_times"],
-    "io": ["Configuration", "Dataset", "FormatError", "read_configurations", "read_dataset",
+                   "fs_isotropic", "crossing_times", "inherent_state", "add_inherent_states"],
+    "io": ["Configuration", "InherentState", "Dataset", "FormatError", "read_configurations", "read_dataset",
            "read_labelled", "write_dataset", "load_bapst_pickle", "load_glassbench_npz"],
     "graph": ["Graph", "GraphError", "build_graph"],
-    "model": ["BapstGN", "ModelConfig", "ModelError"],
+    "model": ["BapstGN", "ModelConfig", "EquivariantGN", "EquivariantConfig", "ModelError"],
     "train": ["TrainConfig", "Trainer", "train", "Predictor", "evaluate", "load_checkpoint",
               "import_bapst_checkpoint", "pearson_r"],
     "baselines": ["physics_baseline_table", "descriptor_baseline_table", "structural_descriptors"],
     "analysis": ["ShellProbe", "shell_index", "learned_length"],
     "report": ["make_report", "run_demo"],
+    "ablation": ["run_ablation"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
