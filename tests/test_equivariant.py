@@ -9,7 +9,7 @@ import torch
 
 from glassnet.analysis import ShellProbe
 from glassnet.io import Configuration, read_dataset, write_dataset
-from glassnet.model import EquivariantConfig, EquivariantGN, ModelError, predict_tensors
+from glassnet.model import EquivariantConfig, EquivariantGN, ModelError, predict_tensors, symmetry_spread
 from glassnet.propensity import add_inherent_states, inherent_state
 from glassnet.simulation import reference_energy_forces
 from glassnet.train import Predictor, TrainConfig, Trainer, load_checkpoint, pearson_r, save_checkpoint
@@ -83,6 +83,7 @@ def test_model_is_invariant_under_rotation_permutation_translation(configs):
     assert base.shape == (c.n, 3) and base.std() > 1e-3
     rotated = predict_tensors(model, model.transform(t, _random_orthogonal(1)))
     assert np.abs(rotated - base).max() < 1e-4 * np.abs(base).max()
+    assert symmetry_spread(model, t) < 1e-5      # the faithful network: 0.137 (README)
     perm = np.random.default_rng(2).permutation(c.n)
     inh = replace(c.inherent, positions=c.inherent.positions[perm], energies=c.inherent.energies[perm],
                   forces=c.inherent.forces[perm])

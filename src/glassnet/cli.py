@@ -150,10 +150,9 @@ def _cmd_evaluate(args) -> int:
                            note="48-symmetry average" if args.symmetrize else "")
     print(_format_rows(rows))
     if args.symmetry_spread:
-        from .graph import build_graph
-        c = configs[0]
-        spread = predictor.model.symmetry_spread(build_graph(c.positions, c.types, c.box,
-                                                             predictor.model.config.r_cut))
+        from .model import symmetry_spread
+
+        spread = symmetry_spread(predictor.model, predictor.inputs(configs[0]))
         print(f"spread of predictions across the 48 cube symmetries / spread across particles "
               f"(first configuration): {spread:.3f}")
     if args.out:

@@ -27,7 +27,7 @@ from torch import nn
 from .graph import CUBE_SYMMETRIES, Graph, build_graph
 
 __all__ = ["ModelConfig", "BapstGN", "EquivariantConfig", "EquivariantGN", "ModelError", "graph_to_tensors",
-           "import_bapst_weights", "pick_device", "predict_tensors", "ARCHITECTURES"]
+           "import_bapst_weights", "pick_device", "predict_tensors", "symmetry_spread", "ARCHITECTURES"]
 
 
 class ModelError(ValueError):
@@ -185,24 +185,6 @@ class BapstGN(nn.Module):
                                  device=edge_x.device).index_add_(0, receivers, edge_x)
             node_x = self.core_node(torch.cat([summed, node_in], -1))
         return self.decoder(node_x)
-
-    def symmetry_spread(self, graph: Graph) -> float:
-        """How far the network is from invariance under the 48 cube symmetries on one graph.
-
-        Returns:
-            mean over particles and outputs of the std of predictions across the 48 symmetries,
-            divided by the std across particles of the symmetry-averaged prediction (0 = invariant).
-        """
-        dev = next(self.parameters()).device
-        t = graph_to_tensors(graph, dev)
-        self.eval()
-        with torch.no_grad():
-            preds = torch.stack([self(t["nodes"], t["edges"] @ m.T, t["senders"], t["receivers"])
-                                 for m in torch.as_tensor(CUBE_SYMMETRIES, dtype=torch.float32,
-                                                          device=dev)]).double()
-        across_sym = preds.std(dim=0).mean()
-        across_particles = preds.mean(dim=0).std(dim=0).mean()
-        return float(across_sym / across_particles)
 
     def predict_graph(self, graph: Graph, symmetrize: bool = False) -> np.ndarray:
         """Predict (N, n_outputs) float64 outputs for one graph (no gradients).
@@ -470,3 +452,19 @@ def predict_tensors(model: nn.Module, t: dict, symmetrize: bool = False) -> np.n
             out = model(**t).double()
     model.train(was_training)
     return out.cpu().numpy()
+
+
+def symmetry_spread(model: nn.Module, t: dict) -> float:
+    """How far a model is from invariance under the 48 cube symmetries on one input.
+
+    Returns:
+        mean over particles and outputs of the std of predictions across the 48 symmetries, divided by
+        the std across particles of the symmetry-averaged prediction (0 = invariant).
+    """
+    mats = torch.as_tensor(CUBE_SYMMETRIES, dtype=torch.float32, device=t["edges"].device)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        preds = torch.stack([model(**model.transform(t, m)) for m in mats]).double()
+    model.train(was_training)
+    return float(preds.std(dim=0).mean() / preds.mean(dim=0).std(dim=0).mean())
