@@ -72,9 +72,7 @@ def _train(v: Variant, seed: int, data, out: Path, steps: int, progress) -> Path
     if v.arch == "bapst":
         mcfg = ModelConfig(n_outputs=n_out)
     else:
-        from .train import EQUIVARIANT_DEFAULTS
-        mcfg = EquivariantConfig(hidden=EQUIVARIANT_DEFAULTS["hidden"], layers=EQUIVARIANT_DEFAULTS["layers"],
-                                 n_outputs=n_out, **v.options)
+        mcfg = EquivariantConfig(n_outputs=n_out, **v.options)
     tcfg = TrainConfig(steps=steps, seed=seed, eval_every=max(25, steps // 20), **RECIPES[v.arch])
     trainer = Trainer(train_set, valid_set, mcfg, tcfg, run, times=train_set[0].times)
     if trainer.step < steps:

@@ -339,19 +339,14 @@ def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int
     """
     from .io import read_labelled
 
-    if isinstance(data, (list, tuple)):
-        name = " + ".join(str(d) for d in data)
+    several = isinstance(data, (list, tuple))
+    if several or str(data).endswith((".h5", ".hdf5")):
+        name = " + ".join(str(d) for d in data) if several else str(data)
         train, test = read_labelled(data, "train"), read_labelled(data, split)
         rows = physics_baseline_table(train, test, name, split)
         if descriptors:
             rows += descriptor_baseline_table(train, read_labelled(data, "valid"), test, name, split, seed)
         return rows
     data = str(data)
-    if data.endswith((".h5", ".hdf5")):
-        train, test = read_labelled(data, "train"), read_labelled(data, split)
-        rows = physics_baseline_table(train, test, data, split)
-        if descriptors:
-            rows += descriptor_baseline_table(train, read_labelled(data, "valid"), test, data, split, seed)
-        return rows
     test = read_labelled(data)
     return physics_baseline_table(test, test, data, "")

@@ -84,7 +84,7 @@ def _cmd_import(args) -> int:
 def _cmd_train(args) -> int:
     from .io import FormatError, read_labelled
     from .model import EquivariantConfig, ModelConfig
-    from .train import EQUIVARIANT_DEFAULTS, RECIPES, TrainConfig, Trainer
+    from .train import RECIPES, TrainConfig, Trainer
 
     def is_h5(path):
         return path.endswith((".h5", ".hdf5"))
@@ -109,8 +109,8 @@ def _cmd_train(args) -> int:
         mcfg = ModelConfig(hidden=args.hidden or 64, mlp_layers=args.mlp_layers,
                            steps=args.mp_steps or 7, n_outputs=n_out, r_cut=args.r_cut)
     else:
-        mcfg = EquivariantConfig(hidden=args.hidden or EQUIVARIANT_DEFAULTS["hidden"],
-                                 layers=args.mp_steps or EQUIVARIANT_DEFAULTS["layers"], n_outputs=n_out,
+        mcfg = EquivariantConfig(hidden=args.hidden or EquivariantConfig.hidden,
+                                 layers=args.mp_steps or EquivariantConfig.layers, n_outputs=n_out,
                                  r_cut=args.r_cut, inherent=not args.no_inherent,
                                  vectors=not args.no_vectors, type_heads=not args.shared_heads)
     tcfg = TrainConfig(steps=args.steps, clip=args.clip, augment=not args.no_augment,

@@ -244,7 +244,8 @@ def import_bapst_weights(tensors: dict[str, np.ndarray]) -> BapstGN:
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EquivariantConfig:
-    """Architecture of an :class:`EquivariantGN`.
+    """Architecture of an :class:`EquivariantGN` (the defaults are the shipped networks' and `glassnet train
+    --model equivariant`'s).
 
     Attributes:
         hidden: width of the scalar and vector channels.
@@ -260,8 +261,8 @@ class EquivariantConfig:
         type_heads: a separate head per type (False: one head per timescale shared by both types).
     """
 
-    hidden: int = 64
-    layers: int = 4
+    hidden: int = 32
+    layers: int = 3
     n_rbf: int = 16
     n_outputs: int = 1
     n_types: int = 2

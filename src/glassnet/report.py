@@ -103,7 +103,7 @@ def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None =
     """
     from .model import EquivariantConfig
     from .propensity import PRESETS, add_inherent_states, generate_dataset
-    from .train import EQUIVARIANT_DEFAULTS, RECIPES, TrainConfig, Trainer
+    from .train import RECIPES, TrainConfig, Trainer
 
     t0 = time.perf_counter()
     out = Path(out_dir)
@@ -123,9 +123,7 @@ def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None =
     progress(f"[3/4] train: glassnet's network (inherent-state inputs, equivariant trunk, one head per "
              f"time and type), all {len(spec.times)} timescales at once, {steps} steps (Adam "
              f"{recipe['lr']:g}, {recipe['schedule']} schedule), validation on the valid split")
-    trainer = Trainer(train_set, valid_set,
-                      EquivariantConfig(n_outputs=len(spec.times), **{
-                          "hidden": EQUIVARIANT_DEFAULTS["hidden"], "layers": EQUIVARIANT_DEFAULTS["layers"]}),
+    trainer = Trainer(train_set, valid_set, EquivariantConfig(n_outputs=len(spec.times)),
                       TrainConfig(steps=steps, seed=seed, eval_every=max(25, steps // 20), **recipe),
                       out / "train", times=train_set[0].times)
     t1 = time.perf_counter()

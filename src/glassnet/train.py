@@ -117,14 +117,13 @@ RECIPES = {
     "equivariant": {"lr": 1e-3, "schedule": "cosine", "warmup": 100, "normalize": "per-config",
                     "loss_types": (0, 1), "weight_decay": 0.0},
 }
-EQUIVARIANT_DEFAULTS = {"hidden": 32, "layers": 3}
 
 
 class _Sample:
     """A configuration prepared for a network: input tensors, targets (N, T), types."""
 
     def __init__(self, config: Configuration, model, device, output_index=None):
-        if getattr(model, "needs_inherent", False) and config.inherent is None:
+        if model.needs_inherent and config.inherent is None:
             raise ModelError("this model needs inherent states: add them with `glassnet inherent-states "
                              "FILE` (or glassnet.propensity.add_inherent_states)")
         self.tensors = model.tensors(config.positions, config.types, config.box, config.inherent, device)
@@ -507,15 +506,21 @@ class Predictor:
         """Times (tau) of the outputs, if the checkpoint records them."""
         return self.meta.get("times")
 
+    def _with_inherent(self, config: Configuration) -> Configuration:
+        """The configuration with its inherent state, quenched here (LAMMPS) if a member needs it."""
+        if config.inherent is not None or not any(m.needs_inherent for m, *_ in self.members):
+            return config
+        from dataclasses import replace
+
+        from .propensity import inherent_state
+        return replace(config, inherent=inherent_state(config.positions, config.types, config.box))
+
     def inputs(self, config: Configuration, model=None) -> dict:
         """The model's input tensors for a configuration (quenching it first if the model needs its
         inherent state and the configuration has none)."""
         model = model or self.model
-        inherent = config.inherent
-        if model.needs_inherent and inherent is None:
-            from .propensity import inherent_state
-            inherent = inherent_state(config.positions, config.types, config.box)
-        return model.tensors(config.positions, config.types, config.box, inherent)
+        c = self._with_inherent(config)
+        return model.tensors(c.positions, c.types, c.box, c.inherent)
 
     def predict(self, config: Configuration) -> np.ndarray:
         """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
@@ -524,11 +529,7 @@ class Predictor:
         A network trained on per-configuration standardised targets returns them rescaled with the
         training average of each type's mean and std: exact up to a per-configuration affine map.
         """
-        if len(self.members) > 1 and config.inherent is None and any(m.needs_inherent for m, *_ in self.members):
-            from dataclasses import replace
-
-            from .propensity import inherent_state
-            config = replace(config, inherent=inherent_state(config.positions, config.types, config.box))
+        config = self._with_inherent(config)       # one quench for every member
         types = np.asarray(config.types)
         outs = []
         for model, _, mean, std in self.members:
