@@ -8,13 +8,12 @@ architecture and recipe of `glassnet train --model equivariant`. Prints medians 
 import argparse
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from glassnet.io import read_dataset
-from glassnet.model import EquivariantConfig, EquivariantGN, predict_tensors
-from glassnet.propensity import inherent_state
-from glassnet.train import _tune_malloc
+from glassnet.formats.hdf5 import read_dataset
+from glassnet.md import inherent_state
+from glassnet.models import EquivariantConfig, EquivariantGN, predict_tensors
+from glassnet.runtime import tune_allocator
 from gnn import timeit as median_time   # benchmarks/ is on sys.path when run as a script
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "ka-T0.64.h5"
@@ -26,7 +25,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    _tune_malloc()
+    tune_allocator()
     ds = read_dataset(DATA)
     c = ds.configurations[0]
     n_train = len(ds.split("train"))

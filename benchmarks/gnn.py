@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 
 from glassnet.graph import build_graph
-from glassnet.io import load_bapst_pickle
-from glassnet.model import BapstGN, ModelConfig, graph_to_tensors
-from glassnet.train import _tune_malloc
+from glassnet.formats.bapst import load_bapst_pickle
+from glassnet.models import BapstGN, ModelConfig, graph_to_tensors
+from glassnet.runtime import tune_allocator
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference_data" / "bapst2020" / "test_large.pickle"
 
@@ -78,7 +78,7 @@ def main():
     rows = {}
     for label, tuned in (("default malloc", False), ("tuned malloc", True)):
         if tuned:
-            _tune_malloc()
+            tune_allocator()
         for name, fwd in (("literal", model.forward_literal), ("glassnet", model.forward)):
             tr = timeit(step(fwd), args.repeats)
             inf = timeit(infer(fwd), args.repeats)

@@ -2,7 +2,7 @@
 
 For N=1000 and N=4096 (density 1.2, T=0.8 liquid, NVE, dt=0.005, one thread per LAMMPS), prints
 particle-steps per second for: LAMMPS's own `run` in one call; the same steps through
-`Simulation.trajectory` on a log-spaced grid of 20 sampling times (positions gathered and unwrapped at
+`Engine.trajectory` on a log-spaced grid of 20 sampling times (positions gathered and unwrapped at
 each); and that API work in 1 and in 2 worker processes at once. Run:
     .venv/bin/python benchmarks/md_throughput.py [--steps 10000]
 """
@@ -15,8 +15,8 @@ import numpy as np
 
 
 def _prepared(n, seed=0):
-    from glassnet.simulation import Simulation
-    sim = Simulation.from_scratch(n, temperature=0.8, seed=seed, melt_time=5, settle_time=5)
+    from glassnet.md.lammps import LammpsEngine
+    sim = LammpsEngine.from_scratch(n, temperature=0.8, seed=seed, melt_time=5, settle_time=5)
     return sim
 
 
@@ -24,7 +24,7 @@ def raw_rate(n, steps):
     sim = _prepared(n)
     sim.run(200)
     t = time.perf_counter()
-    sim._lmp.command(f"run {steps} pre no post no")
+    sim.lammps.command(f"run {steps} pre no post no")
     dt = time.perf_counter() - t
     sim.close()
     return n * steps / dt

@@ -7,8 +7,8 @@ from glassnet.baselines import (FIRST_SHELL, MLPBaseline, RADIAL_SHELLS, RidgeBa
                                 bond_order_descriptors, coarse_grain, descriptor_baseline_table,
                                 neighbour_count, physics_baseline_table, potential_energy,
                                 radial_descriptors, voronoi_volume)
-from glassnet.io import Configuration
-from glassnet.simulation import lattice_configuration, reference_energy_forces
+from glassnet.core import Configuration
+from glassnet.forcefield import lattice_configuration, reference_energy_forces
 
 
 def _system(n=250, seed=0):

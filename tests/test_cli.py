@@ -1,5 +1,6 @@
 """The command line: each subcommand end to end on small real inputs."""
 import csv
+from dataclasses import replace
 import subprocess
 import sys
 
@@ -8,7 +9,9 @@ import numpy as np
 import pytest
 
 from glassnet.cli import main
-from glassnet.io import Configuration, write_dataset
+from glassnet.core import Configuration
+from glassnet.formats.hdf5 import write_dataset
+from glassnet.training import load_checkpoint
 
 from conftest import reference_file
 
@@ -32,7 +35,8 @@ def test_import_evaluate_predict(tmp_path, capsys):
     assert main(["import-bapst-checkpoint", str(reference_file("checkpoint_t044_s09")), str(ckpt)]) == 0
     data = str(reference_file("test_large.pickle"))
     assert main(["evaluate", str(ckpt), data, "--out", str(tmp_path / "r.csv")]) == 0
-    row = next(csv.DictReader(open(tmp_path / "r.csv")))
+    with open(tmp_path / "r.csv", newline="") as f:
+        row = next(csv.DictReader(f))
     assert float(row["r_mean"]) == pytest.approx(0.935, abs=0.002) and float(row["time"]) == 0.132
     assert main(["predict", str(ckpt), data, "--out", str(tmp_path / "p.h5")]) == 0
     with h5py.File(tmp_path / "p.h5") as f:
@@ -76,7 +80,88 @@ def test_train_never_sees_the_test_split(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", str(tmp_path / "d.h5"), "--valid", str(tmp_path / "d.h5"), "--out", str(out),
                  "--steps", "2", "--eval-every", "2", "--hidden", "8", "--mp-steps", "1", "--quiet"]) == 0
-    from glassnet.train import load_checkpoint
     assert load_checkpoint(out / "best.pt")[1]["training_data"]["n_configurations"] == 1
     code = main(["train", str(reference_file("test_small.pickle")), "--out", str(tmp_path / "x"), "--quiet"])
     assert code == 2 and "--valid" in capsys.readouterr().err
+
+
+def test_cli_inherent_states_train_evaluate(reference_configs, tmp_path, capsys):
+    data = [replace(c, inherent=None, metadata={"split": s, "noise_ceiling": [0.9] * len(c.times)})
+            for c, s in zip(reference_configs[:3], ["train", "valid", "test"])]
+    path = tmp_path / "d.h5"
+    write_dataset(path, data, reference_configs[0].times, {"temperature": 0.64})
+    out = tmp_path / "run"
+    train = ["train", str(path), "--model", "equivariant", "--out", str(out), "--steps", "4",
+             "--eval-every", "2", "--hidden", "8", "--mp-steps", "1", "--quiet"]
+    assert main(train) == 2
+    assert "glassnet inherent-states" in capsys.readouterr().err
+    assert main(["inherent-states", str(path), "--quiet"]) == 0
+    assert main(train) == 0
+    meta = load_checkpoint(out / "best.pt")[1]
+    assert meta["architecture"] == "equivariant" and meta["train_config"]["normalize"] == "per-config"
+    assert meta["train_seconds"] > 0
+    assert main(["evaluate", str(out / "best.pt"), str(path)]) == 0
+    def network_rows(text):
+        return [line.split()[1:] for line in text.splitlines() if " network " in line]
+
+    single = capsys.readouterr().out
+    assert "noise ceiling" in single and len(network_rows(single)) == len(reference_configs[0].times)
+    # an ensemble of a network with itself is that network; with another seed it differs
+    assert main(["evaluate", str(out / "best.pt"), str(path), "--ensemble", str(out / "best.pt")]) == 0
+    assert network_rows(capsys.readouterr().out) == network_rows(single)
+    assert main(train[:5] + [str(tmp_path / "run1")] + train[6:] + ["--seed", "1"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "best.pt"), str(path), "--ensemble", str(tmp_path / "run1" / "best.pt")]) == 0
+    assert network_rows(capsys.readouterr().out) != network_rows(single)
+    assert main(["predict", str(path), "--model", str(out / "best.pt"), "--out", str(tmp_path / "p.csv")]) == 0
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 1 + 3 * reference_configs[0].n
+    assert main(["predict", str(path), "--out", str(tmp_path / "q.csv")]) == 2
+
+
+def _toy_h5(path, n=120, splits=("train", "train", "valid", "test"), temperature=1.0):
+    rng = np.random.default_rng(0)
+    configs = []
+    for split in splits:
+        pos = rng.uniform(0, 5, (n, 3))
+        configs.append(Configuration(pos, rng.integers(0, 2, n), np.full(3, 5.0),
+                                     np.stack([pos[:, 0], pos[:, 1]]), metadata={"split": split}))
+    write_dataset(path, configs, [1.0, 2.0], {"temperature": temperature})
+    return path
+
+
+def test_value_errors_are_one_line_messages(tmp_path, capsys):
+    """Bug (issue 15): plain ValueErrors escaped cli.main as tracebacks."""
+    assert main(["demo", "--preset", "nope", "--out", str(tmp_path / "d")]) == 2
+    assert "unknown preset 'nope'" in capsys.readouterr().err
+    assert main(["simulate", str(tmp_path / "x.h5"), "--replicas", "1"]) == 2
+    assert "n_replicas=1" in capsys.readouterr().err
+    assert main(["probe", "ka-T0.64", str(_toy_h5(tmp_path / "t.h5")), "--shells", "1",
+                 "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert "n_shells=1" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["train", str(tmp_path / "t.h5"), "--out", str(tmp_path / "r"), "--hidden", "0", "--quiet"]) == 2
+    assert "invalid model config" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "t.h5"), "--out", str(tmp_path / "r"), "--option", "vectors=false",
+                 "--quiet"]) == 2
+    assert "has no option 'vectors'" in capsys.readouterr().err
+
+
+def test_simulate_onto_a_file_made_with_other_parameters(tmp_path, capsys):
+    path = _toy_h5(tmp_path / "d.h5")
+    assert main(["simulate", str(path), "--n", "300", "--quiet"]) == 2
+    assert "made with other parameters" in capsys.readouterr().err
+
+
+def test_probe_of_a_dataset_names_its_temperature(tmp_path, capsys, two_step_predictor):
+    """Bug (issue 15): `glassnet probe` on a .h5 labelled its output "T=None"."""
+    import json
+
+    from glassnet.training import save_checkpoint
+
+    ckpt = tmp_path / "k2.pt"
+    save_checkpoint(ckpt, two_step_predictor.model, dict(two_step_predictor.meta))
+    data = _toy_h5(tmp_path / "d.h5", n=300, temperature=0.64)
+    assert main(["probe", str(ckpt), str(data), "--marked", "2", "--shells", "3", "--pushes", "0.1",
+                 "--out", str(tmp_path / "p.json")]) == 0
+    assert json.loads((tmp_path / "p.json").read_text())["label"] == "T=0.64"
+

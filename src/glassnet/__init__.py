@@ -12,29 +12,41 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 _EXPORTS = {
-    "simulation": ["Simulation", "SimulationError", "Thermo", "check_configuration",
-                   "lattice_configuration", "maxwell_boltzmann", "reference_energy_forces"],
-    "propensity": ["DatasetSpec", "PRESETS", "generate_dataset", "run_replicas", "noise_ceiling",
-                   "fs_isotropic", "crossing_times", "inherent_state", "add_inherent_states"],
-    "io": ["Configuration", "InherentState", "Dataset", "FormatError", "read_configurations", "read_dataset",
-           "read_labelled", "write_dataset", "load_bapst_pickle", "load_glassbench_npz"],
-    "graph": ["Graph", "GraphError", "build_graph"],
-    "model": ["BapstGN", "ModelConfig", "EquivariantGN", "EquivariantConfig", "ModelError"],
-    "train": ["TrainConfig", "Trainer", "train", "Predictor", "evaluate", "load_checkpoint",
-              "import_bapst_checkpoint", "pearson_r"],
+    "core": ["Configuration", "InherentState", "Dataset", "GlassnetError", "ParameterError",
+             "SimulationError", "FormatError", "GraphError", "ModelError"],
+    "observables": ["fs_isotropic", "crossing_times", "noise_ceiling", "pearson_r"],
+    "forcefield": ["KA_PAIRS", "check_configuration", "lattice_configuration", "maxwell_boltzmann",
+                   "reference_energy_forces"],
+    "md": ["Engine", "Thermo", "create_engine", "engine_class", "available_engines", "inherent_state"],
+    "md.lammps": ["LammpsEngine"],
+    "propensity": ["DatasetSpec", "PRESETS", "run_replicas"],
+    "formats": ["read_configurations", "read_labelled", "write_predictions"],
+    "formats.hdf5": ["read_dataset", "write_dataset"],
+    "formats.bapst": ["load_bapst_pickle"],
+    "formats.glassbench": ["load_glassbench_npz"],
+    "datasets": ["generate_dataset", "add_inherent_states"],
+    "graph": ["Graph", "build_graph"],
+    "models": ["BapstGN", "ModelConfig", "EquivariantGN", "EquivariantConfig", "ARCHITECTURES"],
+    "training": ["TrainConfig", "Trainer", "train", "Predictor", "load_checkpoint", "import_bapst_checkpoint"],
+    "evaluation": ["evaluate"],
     "baselines": ["physics_baseline_table", "descriptor_baseline_table", "structural_descriptors"],
     "analysis": ["ShellProbe", "shell_index", "learned_length"],
-    "report": ["make_report", "run_demo"],
+    "report": ["make_report"],
+    "demo": ["run_demo"],
     "ablation": ["run_ablation"],
+    "runtime": ["tune_allocator"],
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+#: ``glassnet.Simulation`` is the default MD engine (LAMMPS), kept under its 0.1 name
+_ALIASES = {"Simulation": ("md.lammps", "LammpsEngine")}
+_WHERE = {name: (module, name) for module, names in _EXPORTS.items() for name in names} | _ALIASES
 
 __all__ = ["__version__", *_WHERE]
 
 
 def __getattr__(name):
     if name in _WHERE:
-        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        module, attr = _WHERE[name]
+        value = getattr(import_module(f".{module}", __name__), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

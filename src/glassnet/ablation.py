@@ -16,8 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import read_dataset, read_labelled
-from .train import RECIPES, Predictor, TrainConfig, Trainer, pearson_r
+from .core import atomic_write
+from .formats import read_labelled
+from .formats.hdf5 import read_dataset
+from .models import architecture, build_config
+from .observables import pearson_r
+from .training import Predictor, TrainConfig, Trainer
 
 __all__ = ["VARIANTS", "GLASSBENCH_BEST", "run_ablation"]
 
@@ -61,19 +65,14 @@ def _run_dir(out: Path, v: Variant, seed: int) -> Path:
 
 
 def _train(v: Variant, seed: int, data, out: Path, steps: int, progress) -> Path:
-    from .model import EquivariantConfig, ModelConfig
-
     run = _run_dir(out, v, seed)
     best = run / "best.pt"
     if best.exists() and not (run / "last.pt").exists():
         return best
     train_set, valid_set = read_labelled(data, "train"), read_labelled(data, "valid")
-    n_out = len(train_set[0].targets)
-    if v.arch == "bapst":
-        mcfg = ModelConfig(n_outputs=n_out)
-    else:
-        mcfg = EquivariantConfig(n_outputs=n_out, **v.options)
-    tcfg = TrainConfig(steps=steps, seed=seed, eval_every=max(25, steps // 20), **RECIPES[v.arch])
+    arch = architecture(v.arch)
+    mcfg = build_config(arch, len(train_set[0].targets), v.options)
+    tcfg = TrainConfig(steps=steps, seed=seed, eval_every=max(25, steps // 20), **arch.recipe)
     trainer = Trainer(train_set, valid_set, mcfg, tcfg, run, times=train_set[0].times)
     if trainer.step < steps:
         t0 = time.perf_counter()
@@ -89,7 +88,10 @@ def _train_seconds(ckpt: Path, meta: dict) -> float:
     if "train_seconds_total" in meta:
         return float(meta["train_seconds_total"])
     metrics = Path(ckpt).with_name("metrics.csv")
-    last = list(csv.DictReader(open(metrics)))[-1] if metrics.exists() else {}
+    last = {}
+    if metrics.exists():
+        with open(metrics, newline="") as f:
+            last = list(csv.DictReader(f))[-1]
     return max(float(meta.get("train_seconds", np.nan)), float(last.get("seconds", np.nan)))
 
 
@@ -168,7 +170,7 @@ def run_ablation(data, out_dir, steps: int = 800, faithful_steps: int = 6000, va
                          "r_over_ceiling": s["ratio"][j], "diff_vs_faithful": s["diff"][j],
                          "diff_se": s["diff_se"][j], "n_test_configurations": len(test),
                          "train_seconds": cost[k]})
-    with open(out / "ablation.csv", "w", newline="") as f:
+    with atomic_write(out / "ablation.csv") as tmp, open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)

@@ -27,9 +27,9 @@ import torch
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
+from .core import Configuration, ParameterError
 from .graph import Graph, build_graph
-from .io import Configuration
-from .model import predict_tensors
+from .models import predict_nodes, predict_tensors, subset_inputs
 
 __all__ = ["shell_index", "ShellProbe", "learned_length"]
 
@@ -49,45 +49,6 @@ def shell_index(graph: Graph, marked) -> np.ndarray:
     adj = csr_matrix((np.ones(keep.sum()), (graph.senders[keep], graph.receivers[keep])), shape=(n, n))
     dist = shortest_path(adj, unweighted=True, directed=False, indices=np.atleast_1d(marked))
     out = np.where(np.isfinite(dist), dist, -1).astype(np.int64)
-    return out
-
-
-_EDGE_KEYS = ("edges", "senders", "receivers")
-
-
-def _subset(t: dict, keep: torch.Tensor) -> dict:
-    """The model inputs of the particles where ``keep`` is True (induced subgraph, reindexed)."""
-    new_index = torch.cumsum(keep.long(), 0) - 1
-    e = keep[t["senders"]] & keep[t["receivers"]]
-    out = {k: v[keep] for k, v in t.items() if k not in _EDGE_KEYS}
-    out["edges"] = t["edges"][e]
-    out["senders"] = new_index[t["senders"][e]]
-    out["receivers"] = new_index[t["receivers"][e]]
-    return out
-
-
-def _n_nodes(t: dict) -> int:
-    return len(next(v for k, v in t.items() if k not in _EDGE_KEYS))
-
-
-def _predict_many(model, inputs: list[dict], targets: list[int], max_edges: int = 700_000) -> np.ndarray:
-    """Predictions (len(inputs), K) for one node of each input graph, batched as disjoint unions."""
-    out = np.empty((len(inputs), model.config.n_outputs))
-    start = 0
-    model.eval()
-    while start < len(inputs):
-        stop, edges = start, 0
-        while stop < len(inputs) and (stop == start or edges + len(inputs[stop]["senders"]) <= max_edges):
-            edges += len(inputs[stop]["senders"])
-            stop += 1
-        batch = inputs[start:stop]
-        offsets = np.cumsum([0] + [_n_nodes(t) for t in batch])
-        union = {k: torch.cat([t[k] + int(o) if k in ("senders", "receivers") else t[k]
-                               for t, o in zip(batch, offsets)]) for k in batch[0]}
-        with torch.no_grad():
-            pred = model(**union).double().cpu().numpy()
-        out[start:stop] = pred[offsets[:-1] + np.asarray(targets[start:stop])]
-        start = stop
     return out
 
 
@@ -126,7 +87,7 @@ class ShellProbe:
     """Shell ablation and perturbation of a trained network around marked A particles.
 
     Args:
-        predictor: a :class:`glassnet.train.Predictor` (its model and output normalisation are used;
+        predictor: a :class:`glassnet.training.Predictor` (its model and output normalisation are used;
             changes are reported in sigma).
         n_shells: shells 0..n_shells-1 are probed.
         pushes: radial pushes (sigma) of the perturbation experiment.
@@ -138,7 +99,7 @@ class ShellProbe:
     def __init__(self, predictor, n_shells: int = 10, pushes=(0.1,), n_marked: int = 32,
                  fraction: float = 0.1, seed: int = 0):
         if n_shells < 2 or n_marked < 1 or not 0 < fraction < 1:
-            raise ValueError(f"n_shells={n_shells}, n_marked={n_marked}, fraction={fraction}: expected "
+            raise ParameterError(f"n_shells={n_shells}, n_marked={n_marked}, fraction={fraction}: expected "
                              "n_shells >= 2, n_marked >= 1, 0 < fraction < 1")
         self.predictor = predictor
         self.n_shells, self.pushes, self.n_marked = n_shells, tuple(float(p) for p in pushes), n_marked
@@ -179,9 +140,9 @@ class ShellProbe:
         for m, i in enumerate(marked):
             for n in s_range:
                 keep = (shells[m] >= 0) & (shells[m] <= n)
-                inputs.append(_subset(t_full, torch.as_tensor(keep, device=dev)))
+                inputs.append(subset_inputs(t_full, torch.as_tensor(keep, device=dev)))
                 targets.append(int(np.sum(keep[:i])))
-        abl = _predict_many(model, inputs, targets).reshape(len(marked), self.n_shells, -1)
+        abl = predict_nodes(model, inputs, targets).reshape(len(marked), self.n_shells, -1)
         ablation = np.abs(abl - base[:, None, :]) * scale
         # perturbation: push shells > n outwards
         pert = np.empty((len(self.pushes), len(marked), self.n_shells, base.shape[1]))
@@ -206,7 +167,7 @@ class ShellProbe:
                     moved = pos + push * unit * ((shells[m] > n) & movable)[:, None]
                     inputs.append(pred.inputs(Configuration(moved, config.types, box)))
                 if moves:
-                    out = _predict_many(model, inputs, [int(i)] * len(inputs))
+                    out = predict_nodes(model, inputs, [int(i)] * len(inputs))
                     pert[p, m, moves] = np.abs(out - base[m]) * scale
         if reset or self._ablation is None:
             self._ablation, self._perturbation, self._distance = ablation, pert, distance

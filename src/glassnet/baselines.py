@@ -16,8 +16,13 @@ MLP on the training split (A particles), hyper-parameters chosen on the validati
 from __future__ import annotations
 
 import numpy as np
+
+from .core import Configuration
+from .evaluation import result_rows as _rows
+from .formats import has_splits, read_labelled
 from .graph import periodic_pairs as _pairs
-from .io import Configuration, result_rows as _rows
+from .md import create_engine
+from .observables import pearson_r
 
 __all__ = [
     "FIRST_SHELL", "PHYSICS_BASELINES", "potential_energy", "voronoi_volume", "neighbour_count",
@@ -34,18 +39,14 @@ FIRST_SHELL = {(0, 0): 1.40, (0, 1): 1.20, (1, 1): 1.07}
 # Physics-inspired predictors
 # ------------------------------------------------------------------------------------------------
 def potential_energy(config: Configuration) -> np.ndarray:
-    """(N,) per-particle potential energy (epsilon), pair energies split half-half (LAMMPS)."""
-    from .simulation import Simulation
-
-    with Simulation(config.positions, config.types, config.box) as sim:
+    """(N,) per-particle potential energy (epsilon), pair energies split half-half (MD engine)."""
+    with create_engine(config.positions, config.types, config.box) as sim:
         return sim.per_particle_energy
 
 
 def voronoi_volume(config: Configuration) -> np.ndarray:
-    """(N,) Voronoi cell volume of each particle (sigma^3), periodic (LAMMPS voronoi/atom)."""
-    from .simulation import Simulation
-
-    with Simulation(config.positions, config.types, config.box) as sim:
+    """(N,) Voronoi cell volume of each particle (sigma^3), periodic (the MD engine's; LAMMPS voronoi/atom)."""
+    with create_engine(config.positions, config.types, config.box) as sim:
         return sim.voronoi_volumes
 
 
@@ -158,13 +159,6 @@ def structural_descriptors(config: Configuration, levels: int = 2) -> np.ndarray
 # ------------------------------------------------------------------------------------------------
 # Regression
 # ------------------------------------------------------------------------------------------------
-def _pearson(a, b):
-    a = a - a.mean()
-    b = b - b.mean()
-    den = np.sqrt((a @ a) * (b @ b))
-    return float(a @ b / den) if den > 0 else float("nan")
-
-
 def _stack(configs, features, mask_type=0):
     x = np.concatenate([f[np.asarray(c.types) == mask_type] for c, f in zip(configs, features)])
     y = np.concatenate([np.asarray(c.targets).T[np.asarray(c.types) == mask_type] for c in configs])
@@ -199,7 +193,7 @@ class RidgeBaseline:
             w = self._solve(xt, y_train - self.y_mu, alpha)
             pv = xv @ w
             for k in range(y_train.shape[1]):
-                r = _pearson(pv[:, k], y_valid[:, k])
+                r = pearson_r(pv[:, k], y_valid[:, k])
                 if r > best[k][0]:
                     best[k] = (r, alpha, w[:, k])
         self.alpha = [b[1] for b in best]
@@ -232,7 +226,6 @@ class MLPBaseline:
         import torch
         from torch import nn
 
-        torch.manual_seed(self.seed)
         self.mu, self.sd = x_train.mean(0), x_train.std(0) + 1e-12
         self.y_mu, self.y_sd = y_train.mean(0), y_train.std(0) + 1e-12
         f = lambda a: torch.as_tensor((a - self.mu) / self.sd, dtype=torch.float32)
@@ -242,7 +235,9 @@ class MLPBaseline:
         layers = []
         for a, b in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(a, b), nn.ReLU()]
-        self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], y_train.shape[1]))
+        with torch.random.fork_rng(devices=[]):     # seeded weights without touching the global RNG
+            torch.manual_seed(self.seed)
+            self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], y_train.shape[1]))
         opt = torch.optim.Adam(self.net.parameters(), lr=1e-3, weight_decay=1e-4)
         best, best_state = -np.inf, None
         for epoch in range(self.epochs):
@@ -253,7 +248,7 @@ class MLPBaseline:
             if epoch % 10 == 9:
                 with torch.no_grad():
                     pv = self.net(xv).numpy()
-                r = np.mean([_pearson(pv[:, k], y_valid[:, k]) for k in range(pv.shape[1])])
+                r = np.mean([pearson_r(pv[:, k], y_valid[:, k]) for k in range(pv.shape[1])])
                 if r > best:
                     best = r
                     best_state = {k: v.clone() for k, v in self.net.state_dict().items()}
@@ -297,7 +292,7 @@ def physics_baseline_table(train, test, data="", split="test", names=None) -> li
             out = []
             for c in configs:
                 v, a = value(c), np.asarray(c.types) == 0
-                out.append([_pearson(v[a], np.asarray(t)[a]) for t in c.targets])
+                out.append([pearson_r(v[a], np.asarray(t)[a]) for t in c.targets])
             return np.asarray(out)
 
         sign = np.sign(rs(train).mean(axis=0))
@@ -324,7 +319,7 @@ def descriptor_baseline_table(train, valid, test, data="", split="test", mlp_see
         for c in test:
             a = np.asarray(c.types) == 0
             p = model.predict(feats[id(c)][a])
-            r.append([_pearson(p[:, k], np.asarray(c.targets)[k][a]) for k in range(p.shape[1])])
+            r.append([pearson_r(p[:, k], np.asarray(c.targets)[k][a]) for k in range(p.shape[1])])
         rows += _rows(name, "descriptor", data, split, test[0].times, r, repr(model))
     return rows
 
@@ -337,10 +332,8 @@ def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int
     physics baselines only, their sign chosen on the same data (the note says so). A list of .h5
     files acts as one dataset (each split the union of the files' splits).
     """
-    from .io import read_labelled
-
     several = isinstance(data, (list, tuple))
-    if several or str(data).endswith((".h5", ".hdf5")):
+    if several or has_splits(data):
         name = " + ".join(str(d) for d in data) if several else str(data)
         train, test = read_labelled(data, "train"), read_labelled(data, split)
         rows = physics_baseline_table(train, test, name, split)

@@ -6,16 +6,20 @@ import sys
 import time
 
 from . import __version__
+from .core import FormatError, GlassnetError, ParameterError
+
+#: commands that run networks: the allocator is tuned for them (glassnet.runtime)
+_NETWORK_COMMANDS = {"demo", "train", "evaluate", "probe", "figures", "ablation", "report", "predict"}
 
 
 def _cmd_md(args) -> int:
     """A short KA simulation that prints its thermodynamics (LJ units)."""
-    from .simulation import Simulation
+    from .md import engine_class
 
     t0 = time.perf_counter()
     print(f"Kob-Andersen 80:20, N={args.n}, density {args.density} (LJ units), seed {args.seed}")
-    sim = Simulation.from_scratch(args.n, density=args.density, temperature=args.temperature,
-                                  seed=args.seed)
+    sim = engine_class(args.engine).from_scratch(args.n, density=args.density,
+                                                 temperature=args.temperature, seed=args.seed)
     print(f"melted at T=2.0 and settled at T={args.temperature}: {time.perf_counter() - t0:.1f} s")
     steps = int(round(args.time / sim.dt))
     nvt = sim.run(steps, temperature=args.temperature, report_every=max(1, steps // 10))
@@ -34,85 +38,92 @@ def _cmd_md(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from .report import run_demo
+    from .demo import run_demo
 
     run_demo(args.out, args.preset, args.steps, args.workers, args.seed, args.marked)
     return 0
 
 
 def _cmd_simulate(args) -> int:
-    from .propensity import PRESETS, generate_dataset, with_overrides
+    from .datasets import generate_dataset
+    from .propensity import PRESETS, with_overrides
 
     if args.preset not in PRESETS:
-        print(f"glassnet simulate: unknown preset {args.preset!r}; choose from {sorted(PRESETS)}",
-              file=sys.stderr)
-        return 2
-    try:
-        spec = with_overrides(PRESETS[args.preset], temperature=args.temperature, n=args.n,
-                              density=args.density, n_configs=args.configs, n_replicas=args.replicas,
-                              times=args.times, dt=args.dt, seed=args.seed,
-                              equilibration_taus=args.equilibration_taus, tau_alpha=args.tau_alpha,
-                              splits=tuple(args.splits) if args.splits else None)
-    except ValueError as err:
-        print(f"glassnet simulate: error: {err}", file=sys.stderr)
-        return 2
+        raise ParameterError(f"unknown preset {args.preset!r}; choose from {sorted(PRESETS)}")
+    spec = with_overrides(PRESETS[args.preset], temperature=args.temperature, n=args.n,
+                          density=args.density, n_configs=args.configs, n_replicas=args.replicas,
+                          times=args.times, dt=args.dt, seed=args.seed,
+                          equilibration_taus=args.equilibration_taus, tau_alpha=args.tau_alpha,
+                          splits=tuple(args.splits) if args.splits else None)
     print(f"simulate: T={spec.temperature}, N={spec.n}, density {spec.density}, {spec.n_configs} "
           f"configurations {spec.splits} (train/valid/test), {spec.n_replicas} replicas, times "
           f"{list(spec.times)} tau, dt={spec.dt}, seed {spec.seed}")
     generate_dataset(args.out, spec, scheduler=args.scheduler, workers=args.workers,
-                     progress=not args.quiet)
+                     progress=not args.quiet, engine=args.engine)
     return 0
 
 
 def _cmd_inherent(args) -> int:
-    from .propensity import add_inherent_states
+    from .datasets import add_inherent_states
 
     t0 = time.perf_counter()
-    add_inherent_states(args.data, ftol=args.ftol, progress=not args.quiet)
+    add_inherent_states(args.data, ftol=args.ftol, progress=not args.quiet, engine=args.engine)
     print(f"{args.data}: every configuration has its inherent state ({time.perf_counter() - t0:.0f} s)")
     return 0
 
 
 def _cmd_import(args) -> int:
-    from .train import import_bapst_checkpoint
+    from .training import import_bapst_checkpoint
 
     out = import_bapst_checkpoint(args.source, args.out)
     print(f"wrote {out}")
     return 0
 
 
+def _model_options(args) -> dict:
+    """The architecture's options given on the command line (only those given: defaults live in the
+    config dataclasses)."""
+    opts = dict(_parse_option(o) for o in args.option or [])
+    flags = {"hidden": args.hidden, "mlp_layers": args.mlp_layers, "r_cut": args.r_cut,
+             "inherent": False if args.no_inherent else None, "vectors": False if args.no_vectors else None,
+             "type_heads": False if args.shared_heads else None}
+    if args.mp_steps is not None:
+        flags["steps" if args.model == "bapst" else "layers"] = args.mp_steps
+    opts.update({k: v for k, v in flags.items() if v is not None})
+    return opts
+
+
+def _parse_option(text: str):
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise ParameterError(f"--option {text!r}: expected NAME=VALUE")
+    return key.strip().replace("-", "_"), value.strip()
+
+
 def _cmd_train(args) -> int:
-    from .io import FormatError, read_labelled
-    from .model import EquivariantConfig, ModelConfig
-    from .train import RECIPES, TrainConfig, Trainer
+    from .formats import has_splits, read_labelled
+    from .models import architecture, build_config
+    from .training import TrainConfig, Trainer
 
-    def is_h5(path):
-        return path.endswith((".h5", ".hdf5"))
-
+    arch = architecture(args.model)
+    options = _model_options(args)
     # a glassnet dataset contributes only its train split: its test split never enters training
-    train_set = [c for path in args.data for c in read_labelled(path, "train" if is_h5(path) else None,
+    train_set = [c for path in args.data for c in read_labelled(path, "train" if has_splits(path) else None,
                                                                  allow_empty=len(args.data) > 1)]
     if args.valid:
-        valid_set = read_labelled(args.valid, "valid" if is_h5(args.valid) else None)
-    elif all(is_h5(p) for p in args.data):
+        valid_set = read_labelled(args.valid, "valid" if has_splits(args.valid) else None)
+    elif all(has_splits(p) for p in args.data):
         valid_set = read_labelled(args.data, "valid")
     else:
         raise FormatError("files without splits need a separate validation file: --valid FILE")
     outputs = args.output_index
     n_out = len(outputs) if outputs else len(train_set[0].targets)
-    recipe = dict(RECIPES[args.model])
+    recipe = dict(arch.recipe)
     chosen = {"lr": args.lr, "schedule": args.schedule, "warmup": args.warmup, "normalize": args.normalize,
               "weight_decay": args.weight_decay,
               "loss_types": tuple(args.loss_types) if args.loss_types else None}
     recipe.update({k: v for k, v in chosen.items() if v is not None})
-    if args.model == "bapst":
-        mcfg = ModelConfig(hidden=args.hidden or 64, mlp_layers=args.mlp_layers,
-                           steps=args.mp_steps or 7, n_outputs=n_out, r_cut=args.r_cut)
-    else:
-        mcfg = EquivariantConfig(hidden=args.hidden or EquivariantConfig.hidden,
-                                 layers=args.mp_steps or EquivariantConfig.layers, n_outputs=n_out,
-                                 r_cut=args.r_cut, inherent=not args.no_inherent,
-                                 vectors=not args.no_vectors, type_heads=not args.shared_heads)
+    mcfg = build_config(arch, n_out, options)
     tcfg = TrainConfig(steps=args.steps, clip=args.clip, augment=not args.no_augment,
                        seed=args.seed, eval_every=args.eval_every, device=args.device, **recipe)
     t0 = time.perf_counter()
@@ -127,30 +138,21 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _format_rows(rows) -> str:
-    lines = [f"{'model':<28} {'kind':<10} {'t (tau)':>9} {'r mean':>7} {'r std':>6} {'n':>3}  note"]
-    for r in rows:
-        t = r["time"] if r["time"] is not None else float("nan")
-        lines.append(f"{r['model'][-28:]:<28} {r['kind']:<10} {t:9.4g} {r['r_mean']:7.3f} "
-                     f"{r['r_std']:6.3f} {r['n_configurations']:3d}  {r.get('note', '')}")
-    return "\n".join(lines)
-
-
 def _cmd_evaluate(args) -> int:
-    from .io import read_labelled, write_results
-    from .train import Predictor, evaluation_rows
+    from .evaluation import evaluation_rows, format_table, write_results
+    from .formats import has_splits, read_labelled
+    from .training import Predictor
 
     predictor = Predictor([args.checkpoint] + (args.ensemble or []), device=args.device,
-                          symmetrize=args.symmetrize)
-    split = args.split if args.data.endswith((".h5", ".hdf5")) else ""
+                          symmetrize=args.symmetrize, engine=args.engine)
+    split = args.split if has_splits(args.data) else ""
     configs = read_labelled(args.data, split or None)
-    if args.output_index:
-        predictor.meta["output_index"] = args.output_index
     rows = evaluation_rows(predictor, configs, args.data, split, name=args.checkpoint,
-                           note="48-symmetry average" if args.symmetrize else "")
-    print(_format_rows(rows))
+                           note="48-symmetry average" if args.symmetrize else "",
+                           output_index=args.output_index)
+    print(format_table(rows))
     if args.symmetry_spread:
-        from .model import symmetry_spread
+        from .models import symmetry_spread
 
         spread = symmetry_spread(predictor.model, predictor.inputs(configs[0]))
         print(f"spread of predictions across the 48 cube symmetries / spread across particles "
@@ -163,11 +165,11 @@ def _cmd_evaluate(args) -> int:
 
 def _cmd_probe(args) -> int:
     from .analysis import ShellProbe
-    from .io import read_labelled
-    from .train import Predictor
+    from .formats import has_splits, read_labelled
+    from .training import Predictor
 
-    predictor = Predictor(args.checkpoint, device=args.device)
-    split = args.split if args.data.endswith((".h5", ".hdf5")) else None
+    predictor = Predictor(args.checkpoint, device=args.device, engine=args.engine)
+    split = args.split if has_splits(args.data) else None
     configs = read_labelled(args.data, split)[: args.configs]
     probe = ShellProbe(predictor, n_shells=args.shells, pushes=args.pushes, n_marked=args.marked,
                        fraction=args.fraction, seed=args.seed)
@@ -190,7 +192,7 @@ def _cmd_figures(args) -> int:
     from pathlib import Path
 
     from . import plots
-    from .io import read_results
+    from .evaluation import read_results
 
     out = Path(args.out_dir)
     written = []
@@ -203,22 +205,19 @@ def _cmd_figures(args) -> int:
         written += plots.save(plots.shell_change(probes, "perturbation"), out / "shell_perturbation")
         written += plots.save(plots.length_vs_time(probes), out / "learned_length")
     if args.checkpoint and args.data:
-        from .io import read_configurations
-        from .train import Predictor
+        from .formats import read_configurations
+        from .training import Predictor
 
-        predictor = Predictor(args.checkpoint)
+        predictor = Predictor(args.checkpoint, engine=args.engine)
         c = read_configurations(args.data)[0]
         pred = predictor.predict(c)[:, args.output]
         measured = None
         if c.targets is not None:
-            idx = predictor.meta.get("output_index") or list(range(len(c.targets)))
-            measured = c.targets[idx[args.output]]
+            measured = c.targets[predictor.output_index[args.output]]
         written += plots.save(plots.mobility_slice(c.positions, c.box, pred, measured, c.types),
                               out / "mobility_slice")
     if not written:
-        print("glassnet figures: nothing to draw: give --results, --probe or --checkpoint with --data",
-              file=sys.stderr)
-        return 2
+        raise ParameterError("nothing to draw: give --results, --probe or --checkpoint with --data")
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -226,8 +225,9 @@ def _cmd_figures(args) -> int:
 def _cmd_ablation(args) -> int:
     from .ablation import run_ablation
 
-    run_ablation(args.data if len(args.data) > 1 else args.data[0], args.out_dir, steps=args.steps, faithful_steps=args.faithful_steps,
-                 faithful_checkpoint=args.faithful_checkpoint, baselines=not args.no_baselines)
+    run_ablation(args.data if len(args.data) > 1 else args.data[0], args.out_dir, steps=args.steps,
+                 faithful_steps=args.faithful_steps, faithful_checkpoint=args.faithful_checkpoint,
+                 baselines=not args.no_baselines)
     return 0
 
 
@@ -241,16 +241,17 @@ def _cmd_report(args) -> int:
 
 def _cmd_baselines(args) -> int:
     from .baselines import baseline_rows
-    from .io import ceiling_rows, read_labelled, write_results
+    from .evaluation import ceiling_rows, format_table, write_results
+    from .formats import has_splits, read_labelled
 
-    is_h5 = args.data.endswith((".h5", ".hdf5"))
+    is_h5 = has_splits(args.data)
     if not is_h5:
         print("(a single file without splits: physics baselines only, sign chosen on the same data)")
     rows = baseline_rows(args.data, args.split, not args.no_descriptors, args.seed)
     rows += ceiling_rows(read_labelled(args.data, args.split if is_h5 else None), args.data,
                          args.split if is_h5 else "")
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
-    print(_format_rows(rows))
+    print(format_table(rows))
     if args.out:
         write_results(args.out, rows)
         print(f"wrote {args.out}")
@@ -260,16 +261,15 @@ def _cmd_baselines(args) -> int:
 def _cmd_predict(args) -> int:
     import numpy as np
 
-    from .io import read_configurations, write_predictions
-    from .train import Predictor
+    from .formats import read_configurations, write_predictions
+    from .training import Predictor
 
     expected = 1 if args.model else 2
     if len(args.paths) != expected:
-        print("glassnet predict: give CHECKPOINT INPUT, or INPUT with --model NAME", file=sys.stderr)
-        return 2
+        raise ParameterError("give CHECKPOINT INPUT, or INPUT with --model NAME")
     checkpoint, source = (args.model, args.paths[0]) if args.model else args.paths
     predictor = Predictor([checkpoint] + (args.ensemble or []), device=args.device,
-                          symmetrize=args.symmetrize)
+                          symmetrize=args.symmetrize, engine=args.engine)
     configs = read_configurations(source)
     preds = [predictor.predict(c) for c in configs]
     write_predictions(args.out, configs, preds, predictor.times)
@@ -278,7 +278,16 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _engine_option(parser) -> None:
+    from .md import DEFAULT_ENGINE, ENGINES
+
+    parser.add_argument("--engine", choices=sorted(ENGINES), default=None,
+                        help=f"MD engine (default {DEFAULT_ENGINE})")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .models import ARCHITECTURES
+
     p = argparse.ArgumentParser(prog="glassnet", description=__doc__)
     p.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -289,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     md.add_argument("--temperature", type=float, default=0.8, help="temperature (epsilon/k_B)")
     md.add_argument("--time", type=float, default=25.0, help="length of the NVT and NVE runs (tau)")
     md.add_argument("--seed", type=int, default=0)
+    _engine_option(md)
     md.set_defaults(func=_cmd_md)
     demo = sub.add_parser("demo", help="the main job: simulate, train, evaluate against baselines and "
                           "the noise ceiling, probe, report (small default: ~10 min on 2 cores)")
@@ -319,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
     si.add_argument("--workers", type=int, default=2, help="local worker processes (1 thread each)")
     si.add_argument("--quiet", action="store_true")
+    _engine_option(si)
     si.set_defaults(func=_cmd_simulate)
 
     ih = sub.add_parser("inherent-states", help="quench every configuration of a dataset to its inherent "
@@ -327,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     ih.add_argument("--ftol", type=float, default=1e-6,
                     help="stop when the global force 2-norm is below this (epsilon/sigma)")
     ih.add_argument("--quiet", action="store_true")
+    _engine_option(ih)
     ih.set_defaults(func=_cmd_inherent)
 
     imp = sub.add_parser("import-bapst-checkpoint",
@@ -341,9 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", required=True, help="output folder (resumes from its last.pt)")
     tr.add_argument("--output-index", type=int, nargs="+",
                     help="which timescales (rows of the targets) to predict; default all, one network")
-    tr.add_argument("--model", choices=["bapst", "equivariant"], default="bapst",
-                    help="bapst: the published network (default); equivariant: glassnet's model "
-                         "(inherent-state inputs, PaiNN-style trunk, needs `glassnet inherent-states`)")
+    tr.add_argument("--model", choices=sorted(ARCHITECTURES), default="bapst",
+                    help="; ".join(f"{a.name}: {a.description}" for a in ARCHITECTURES.values())
+                    + " (default bapst)")
+    tr.add_argument("--option", action="append", metavar="NAME=VALUE",
+                    help="any field of the model's config (e.g. hidden=48, layers=5, inherent=false); "
+                         "repeatable; defaults are the config's")
     tr.add_argument("--steps", type=int, default=1000, help="optimisation steps, one system each")
     tr.add_argument("--lr", type=float, help="peak learning rate (default by model: 1e-4 / 1e-3)")
     tr.add_argument("--schedule", choices=["constant", "cosine"], help="learning-rate schedule")
@@ -356,10 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-augment", action="store_true", help="no random cube symmetries (bapst)")
     tr.add_argument("--eval-every", type=int, default=100)
     tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--hidden", type=int, help="width (default 64 bapst, 32 equivariant)")
-    tr.add_argument("--mlp-layers", type=int, default=2, help="layers per MLP (bapst)")
-    tr.add_argument("--mp-steps", type=int, help="message-passing steps (default 7 bapst, 3 equivariant)")
-    tr.add_argument("--r-cut", type=float, default=2.0, help="graph cutoff (sigma)")
+    tr.add_argument("--hidden", type=int, help="width (option hidden; default 64 bapst, 32 equivariant)")
+    tr.add_argument("--mlp-layers", type=int, help="layers per MLP (bapst option mlp_layers; default 2)")
+    tr.add_argument("--mp-steps", type=int, help="message-passing steps (bapst option steps, default 7; "
+                    "equivariant option layers, default 3)")
+    tr.add_argument("--r-cut", type=float, help="graph cutoff (sigma; option r_cut, default 2.0)")
     tr.add_argument("--no-inherent", action="store_true", help="equivariant: no inherent-state inputs")
     tr.add_argument("--no-vectors", action="store_true", help="equivariant: invariant trunk (no l=1 vectors)")
     tr.add_argument("--shared-heads", action="store_true", help="equivariant: one head per timescale for all types")
@@ -380,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also report how far the network is from cube-symmetry invariance")
     ev.add_argument("--out", help="write the table as .csv or .json")
     ev.add_argument("--device")
+    _engine_option(ev)
     ev.set_defaults(func=_cmd_evaluate)
 
     bl = sub.add_parser("baselines", help="physics and descriptor baselines, in the table format of evaluate")
@@ -404,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--label", help="name of this dataset in figures (default T=...)")
     pb.add_argument("--out", required=True, help="probe result (.json)")
     pb.add_argument("--device")
+    _engine_option(pb)
     pb.set_defaults(func=_cmd_probe)
 
     fg = sub.add_parser("figures", help="draw figures (PNG and PDF) from results, probes and a checkpoint")
@@ -413,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--data", help="a configuration file with measured propensities")
     fg.add_argument("--output", type=int, default=0, help="which network output (timescale) to draw")
     fg.add_argument("--out-dir", required=True)
+    _engine_option(fg)
     fg.set_defaults(func=_cmd_figures)
 
     ab = sub.add_parser("ablation", help="train the faithful network and glassnet's model ingredient by "
@@ -445,19 +464,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="more checkpoints (e.g. other seeds): predict the mean of all")
     pr.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")
     pr.add_argument("--device")
+    _engine_option(pr)
     pr.set_defaults(func=_cmd_predict)
     return p
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from .graph import GraphError
-    from .io import FormatError
-    from .model import ModelError
-    from .simulation import SimulationError
+    if args.command in _NETWORK_COMMANDS:
+        from .runtime import tune_allocator
+
+        tune_allocator()
     try:
         return args.func(args)
-    except (SimulationError, FormatError, ModelError, GraphError) as err:
+    except (GlassnetError, ValueError) as err:
         print(f"glassnet {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

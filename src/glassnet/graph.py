@@ -11,13 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ._arrays import check_particles
+from .core import GraphError, check_particles
 
 __all__ = ["Graph", "GraphError", "build_graph", "periodic_pairs", "CUBE_SYMMETRIES"]
-
-
-class GraphError(ValueError):
-    """Bad input to the graph construction."""
 
 
 @dataclass(frozen=True)

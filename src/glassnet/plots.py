@@ -1,4 +1,4 @@
-"""Figures a physicist expects, as PNG and PDF (matplotlib, Agg backend), and the HTML report.
+"""Figures a physicist expects, as PNG and PDF (matplotlib's object API: no pyplot, no global state).
 
 1. :func:`mobility_slice`: a slab of the box coloured by predicted propensity, the truly most mobile
    particles (top 10% by measured propensity) as dots (Bapst et al. 2020, Fig. 3).
@@ -9,22 +9,35 @@
 """
 from __future__ import annotations
 
-import base64
-import html
+import functools
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+__all__ = ["STYLE", "mobility_slice", "correlation_vs_time", "shell_change", "length_vs_time", "save"]
 
-__all__ = ["mobility_slice", "correlation_vs_time", "shell_change", "length_vs_time", "save",
-           "write_report"]
-
-plt.rcParams.update({"font.size": 10, "axes.labelsize": 11, "figure.dpi": 120})
+#: matplotlib settings of glassnet's figures, applied inside each function (no global state is changed)
+STYLE = {"font.size": 10, "axes.labelsize": 11, "figure.dpi": 120}
 
 
+def _styled(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def _subplots(figsize, ncols: int = 1):
+    """A figure (no pyplot, so no global figure manager or backend) and its axes."""
+    fig = Figure(figsize=figsize)
+    axes = fig.subplots(1, ncols, squeeze=False)
+    return fig, axes
+
+
+@_styled
 def save(fig, path_stem) -> list[Path]:
     """Save a figure as ``<stem>.png`` and ``<stem>.pdf``; returns both paths."""
     stem = Path(path_stem)
@@ -32,10 +45,10 @@ def save(fig, path_stem) -> list[Path]:
     out = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
     for p in out:
         fig.savefig(p, bbox_inches="tight", dpi=200 if p.suffix == ".png" else None)
-    plt.close(fig)
     return out
 
 
+@_styled
 def mobility_slice(positions, box, predicted, measured=None, types=None, axis: int = 2,
                    thickness: float = 2.0, top: float = 0.1, title: str = ""):
     """Slab of thickness ``thickness`` (sigma) through the middle of the box, coloured by prediction.
@@ -55,7 +68,8 @@ def mobility_slice(positions, box, predicted, measured=None, types=None, axis: i
     slab = np.abs(pos[:, axis] - mid) < thickness / 2
     ax_i, ax_j = [k for k in range(3) if k != axis]
     types = np.zeros(len(pos), int) if types is None else np.asarray(types)
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    fig, axes = _subplots((5.2, 4.4))
+    ax = axes[0, 0]
     size = np.where(types[slab] == 0, 60, 30)
     sc = ax.scatter(pos[slab, ax_i], pos[slab, ax_j], c=np.asarray(predicted)[slab], s=size,
                     cmap="viridis", edgecolors="none")
@@ -82,6 +96,7 @@ def _label(row):
     return row["model"] if row["kind"] != "network" else f"network ({Path(str(row['model'])).stem})"
 
 
+@_styled
 def correlation_vs_time(rows, title: str = ""):
     """Pearson r (A particles) against time for every model in result rows, one panel per dataset.
 
@@ -90,8 +105,7 @@ def correlation_vs_time(rows, title: str = ""):
     """
     rows = [r for r in rows if r.get("time") not in (None, "") and r.get("r_mean") is not None]
     datasets = sorted({str(r.get("data", "")) for r in rows})
-    fig, axes = plt.subplots(1, max(1, len(datasets)), figsize=(5.2 * max(1, len(datasets)), 4.0),
-                             squeeze=False)
+    fig, axes = _subplots((5.2 * max(1, len(datasets)), 4.0), max(1, len(datasets)))
     styles = {"network": dict(marker="o", lw=2), "ceiling": dict(ls="--", color="k", lw=1.5),
               "physics": dict(marker="s", lw=1, alpha=0.8), "descriptor": dict(marker="^", lw=1.2)}
     for ax, data in zip(axes[0], datasets):
@@ -111,6 +125,7 @@ def correlation_vs_time(rows, title: str = ""):
     return fig
 
 
+@_styled
 def shell_change(probes, experiment: str = "ablation"):
     """Mean change of the marked particle's prediction against shell index.
 
@@ -118,7 +133,8 @@ def shell_change(probes, experiment: str = "ablation"):
         probes: list of :meth:`glassnet.analysis.ShellProbe.to_dict` results (one per dataset).
         experiment: 'ablation' or 'perturbation' (first push).
     """
-    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    fig, axes = _subplots((5.2, 4.0))
+    ax = axes[0, 0]
     for probe in probes:
         mean = np.asarray(probe[f"{experiment}_mean"], float)
         sem = np.asarray(probe[f"{experiment}_sem"], float)
@@ -137,9 +153,11 @@ def shell_change(probes, experiment: str = "ablation"):
     return fig
 
 
+@_styled
 def length_vs_time(probes, experiment: str = "ablation"):
     """The learned length (sigma) against time, one line per dataset (temperature)."""
-    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    fig, axes = _subplots((5.2, 4.0))
+    ax = axes[0, 0]
     for probe in probes:
         lengths = probe[f"length_{experiment}"]
         times = probe.get("times") or list(range(len(lengths)))
@@ -151,39 +169,3 @@ def length_vs_time(probes, experiment: str = "ablation"):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
-
-
-def _table_html(rows) -> str:
-    cols = ["model", "kind", "time", "r_mean", "r_std", "n_configurations", "note"]
-    head = "".join(f"<th>{c}</th>" for c in cols)
-    body = []
-    for r in rows:
-        cells = []
-        for c in cols:
-            v = r.get(c)
-            cells.append(f"<td>{v:.3f}</td>" if isinstance(v, float) and c != "time"
-                         else f"<td>{'' if v is None else html.escape(str(v))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def write_report(path, title: str, sections: list[tuple[str, str]], figures: list[tuple[str, Path]],
-                 rows=None) -> Path:
-    """Write one self-contained HTML page: text sections, a result table and embedded PNG figures."""
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
-             "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
-             "img{max-width:100%}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
-    for head, text in sections:
-        parts.append(f"<h2>{html.escape(head)}</h2><pre>{html.escape(text)}</pre>")
-    if rows:
-        parts.append("<h2>Pearson r on the test configurations (A particles)</h2>" + _table_html(rows))
-    for caption, png in figures:
-        data = base64.b64encode(Path(png).read_bytes()).decode()
-        parts.append(f"<figure><img src='data:image/png;base64,{data}'><figcaption>"
-                     f"{html.escape(caption)}</figcaption></figure>")
-    parts.append("</body></html>")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts))
-    return path

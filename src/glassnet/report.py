@@ -1,20 +1,21 @@
-"""The report (one page for one network and one dataset: evaluation, baselines, noise ceiling, shell
-probe, figures) and the demo that makes everything it needs from scratch."""
+"""The report: one self-contained HTML page for one network and one dataset (evaluation, baselines,
+noise ceiling, shell probe, figures)."""
 from __future__ import annotations
 
+import base64
+import html
 import json
 import time
 from pathlib import Path
 
-
 from .analysis import ShellProbe
 from .baselines import baseline_rows
-from .io import read_labelled, read_results, write_results
-from .plots import (correlation_vs_time, length_vs_time, mobility_slice, save, shell_change,
-                    write_report)
-from .train import Predictor, evaluation_rows
+from .evaluation import evaluation_rows, write_results
+from .formats import has_splits, read_labelled
+from .plots import correlation_vs_time, length_vs_time, mobility_slice, save, shell_change
+from .training import Predictor
 
-__all__ = ["make_report", "run_demo"]
+__all__ = ["make_report", "write_report"]
 
 
 def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 16,
@@ -34,11 +35,10 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    is_h5 = str(data).endswith((".h5", ".hdf5"))
-    split = split if is_h5 else ""
+    split = split if has_splits(data) else ""
     test = read_labelled(data, split or None)
     predictor = Predictor(checkpoint)
-    label = label or (f"T={test[0].metadata.get('temperature')}" if not is_h5 else Path(data).stem)
+    label = label or (Path(data).stem if split else f"T={test[0].metadata.get('temperature')}")
     progress(f"report: evaluating {checkpoint} on {len(test)} configuration(s)")
     rows = evaluation_rows(predictor, test, data, split, name=Path(str(checkpoint)).stem)
     progress("report: baselines")
@@ -54,7 +54,7 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     c = test[0]
     pred = predictor.predict(c)
     k_last = pred.shape[1] - 1
-    idx = predictor.meta.get("output_index") or list(range(pred.shape[1]))
+    idx = predictor.output_index
     figures = [
         ("Predicted propensity (colour) in a slab of the first test configuration, with the 10% most "
          f"mobile A particles measured at t={times[k_last] if times else '?'} (dots).",
@@ -86,63 +86,37 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     return path
 
 
-#: Training steps of the demo per dataset preset (one system per step).
-DEMO_STEPS = {"small": 600, "ka-T0.64": 800, "ka-T0.56": 800}
+def _table_html(rows) -> str:
+    cols = ["model", "kind", "time", "r_mean", "r_std", "n_configurations", "note"]
+    head = "".join(f"<th>{c}</th>" for c in cols)
+    body = []
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            cells.append(f"<td>{v:.3f}</td>" if isinstance(v, float) and c != "time"
+                         else f"<td>{'' if v is None else html.escape(str(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None = None,
-             workers: int = 2, seed: int = 0, n_marked: int = 16, progress=print) -> Path:
-    """The main job: simulate a KA dataset, quench its configurations to their inherent states, train
-    glassnet's network on all its timescales, evaluate it against the baselines and the noise ceiling,
-    probe its shells, write the report.
-
-    Every stage resumes: rerunning after a kill continues where it stopped.
-
-    Returns:
-        the path of report.html.
-    """
-    from .model import EquivariantConfig
-    from .propensity import PRESETS, add_inherent_states, generate_dataset
-    from .train import RECIPES, TrainConfig, Trainer
-
-    t0 = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
-    spec = PRESETS[preset]
-    data = out / f"{preset}.h5"
-    progress(f"[1/4] simulate: T={spec.temperature}, N={spec.n}, {spec.n_configs} configurations x "
-             f"{spec.n_replicas} replicas, times {list(spec.times)} tau -> {data}")
-    generate_dataset(data, spec, workers=workers)
-    progress("[2/4] inherent states: FIRE quench of every configuration (LAMMPS)")
-    add_inherent_states(data)
-    train_set, valid_set = read_labelled(data, "train"), read_labelled(data, "valid")
-    steps = steps or DEMO_STEPS.get(preset, 800)
-    recipe = RECIPES["equivariant"]
-    progress(f"[3/4] train: glassnet's network (inherent-state inputs, equivariant trunk, one head per "
-             f"time and type), all {len(spec.times)} timescales at once, {steps} steps (Adam "
-             f"{recipe['lr']:g}, {recipe['schedule']} schedule), validation on the valid split")
-    trainer = Trainer(train_set, valid_set, EquivariantConfig(n_outputs=len(spec.times)),
-                      TrainConfig(steps=steps, seed=seed, eval_every=max(25, steps // 20), **recipe),
-                      out / "train", times=train_set[0].times)
-    t1 = time.perf_counter()
-    trainer.run()
-    progress(f"      trained in {time.perf_counter() - t1:.0f} s; best validation r "
-             f"(mean over timescales) {trainer.best_r:.3f}")
-    progress("[4/4] evaluate, baselines, noise ceiling, shell probe, figures")
-    report = make_report(out / "train" / "best.pt", data, out / "report", n_marked=n_marked,
-                         label=f"T={spec.temperature}", progress=progress)
-    rows = read_results(out / "report" / "results.csv")
-    progress("")
-    progress(f"{'t (tau)':>8} {'network':>8} {'best baseline':>24} {'ceiling':>8}")
-    for k, t in enumerate(spec.times):
-        sub = [r for r in rows if r["output"] == k]
-        net = next((r["r_mean"] for r in sub if r["kind"] == "network"), float("nan"))
-        base = max((r for r in sub if r["kind"] in ("physics", "descriptor")),
-                   key=lambda r: r["r_mean"], default=None)
-        ceil = next((r["r_mean"] for r in sub if r["kind"] == "ceiling"), float("nan"))
-        btxt = f"{base['model']} {base['r_mean']:.3f}" if base else "-"
-        progress(f"{t:8.3g} {net:8.3f} {btxt:>24} {ceil:8.3f}")
-    progress(f"demo done in {time.perf_counter() - t0:.0f} s: open {report}")
-    return report
+def write_report(path, title: str, sections: list[tuple[str, str]], figures: list[tuple[str, Path]],
+                 rows=None) -> Path:
+    """Write one self-contained HTML page: text sections, a result table and embedded PNG figures."""
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
+             "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+             "img{max-width:100%}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+    for head, text in sections:
+        parts.append(f"<h2>{html.escape(head)}</h2><pre>{html.escape(text)}</pre>")
+    if rows:
+        parts.append("<h2>Pearson r on the test configurations (A particles)</h2>" + _table_html(rows))
+    for caption, png in figures:
+        data = base64.b64encode(Path(png).read_bytes()).decode()
+        parts.append(f"<figure><img src='data:image/png;base64,{data}'><figcaption>"
+                     f"{html.escape(caption)}</figcaption></figure>")
+    parts.append("</body></html>")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts))
+    return path

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import FormatError
+from ..core import FormatError
 
 _MAGIC = 0xDB4775248B80FB57
 _DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 9: np.int64, 19: np.float16}

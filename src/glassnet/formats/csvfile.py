@@ -1,0 +1,22 @@
+"""Predictions as CSV: one row per particle (configuration, particle, type, one column per time)."""
+from __future__ import annotations
+
+from ..core import atomic_write
+from .base import Format
+
+__all__ = ["FORMAT", "write_predictions"]
+
+
+def write_predictions(path, configurations, predictions, times=None) -> None:
+    """Write per-particle predictions (sigma); columns ``t=<time>`` (tau) when times are known."""
+    k = predictions[0].shape[1]
+    names = [f"t={t:g}" for t in times] if times is not None else [f"output_{j}" for j in range(k)]
+    with atomic_write(path) as tmp, open(tmp, "w") as f:
+        f.write("configuration,particle,type," + ",".join(names) + "\n")
+        for ci, (c, p) in enumerate(zip(configurations, predictions)):
+            for i in range(c.n):
+                f.write(f"{ci},{i},{int(c.types[i])}," + ",".join(f"{v:.6g}" for v in p[i]) + "\n")
+
+
+#: this module's entry in the registry of glassnet.formats
+FORMAT = Format("csv", (".csv",), write_predictions=write_predictions, description="predictions table")

@@ -1,0 +1,201 @@
+"""The model contract, the vocabulary of input tensors, and inference helpers every model shares.
+
+A glassnet model is a :class:`GlassModel`: a ``torch.nn.Module`` built from a frozen config dataclass
+(with at least ``n_outputs`` and ``r_cut`` in sigma) that
+
+- builds its own inputs from a configuration: ``tensors(positions, types, box, inherent=None,
+  device=None) -> dict`` (positions and box in sigma; ``inherent`` a
+  :class:`~glassnet.core.InherentState` or None);
+- maps them to per-particle outputs: ``forward(**tensors) -> (N, n_outputs)`` float tensor;
+- rotates them: ``transform(tensors, m) -> dict`` applies a 3x3 orthogonal ``m`` to every vector input
+  (used for cube-symmetry augmentation and averaging);
+- says what it needs and guarantees: ``needs_inherent`` (its inputs read the inherent state, so a
+  configuration must be quenched first) and ``invariant`` (its output is exactly invariant under rotations
+  and reflections: no augmentation needed).
+
+Input dictionaries use the keys below for the graph: ``edges`` (E, 3) float32 r_receiver - r_sender by
+minimum image (sigma), ``senders`` and ``receivers`` (E,) int64. Every other key is a per-node tensor
+whose first axis is the particle, so subgraphs and batches can be built without knowing the model.
+
+A new architecture is one module in :mod:`glassnet.models` defining its model, its config and an
+:class:`Architecture` (with its training recipe), plus one line in ``glassnet.models.ARCHITECTURES``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..core import ModelError
+from ..graph import CUBE_SYMMETRIES
+
+__all__ = ["EDGES", "SENDERS", "RECEIVERS", "EDGE_KEYS", "GlassModel", "Architecture", "pick_device",
+           "predict_tensors", "symmetry_spread", "subset_inputs", "n_nodes", "predict_nodes",
+           "build_config"]
+
+EDGES, SENDERS, RECEIVERS = "edges", "senders", "receivers"
+#: the keys of a model's input dictionary that describe edges; every other key is per node
+EDGE_KEYS = (EDGES, SENDERS, RECEIVERS)
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """The torch device to use: the given one, else CUDA when available, else the CPU."""
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class GlassModel(nn.Module):
+    """Base class of glassnet's models; see the module docstring for the contract."""
+
+    #: the model's inputs read the inherent state (quench configurations first)
+    needs_inherent: bool = False
+    #: outputs are exactly invariant under rotations and reflections (no augmentation needed)
+    invariant: bool = False
+
+    def tensors(self, positions, types, box, inherent=None, device=None) -> dict[str, torch.Tensor]:
+        """The input tensors of one configuration (positions and box in sigma)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def transform(t: dict, m: torch.Tensor) -> dict:
+        """The inputs with a 3x3 orthogonal map applied to every vector."""
+        raise NotImplementedError
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.config!r})"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registered architecture: its model class, config class and training recipe.
+
+    Attributes:
+        name: the name stored in checkpoints and chosen with ``glassnet train --model``.
+        model: the :class:`GlassModel` subclass.
+        config: its frozen config dataclass (the one home of the architecture's defaults).
+        recipe: :class:`~glassnet.training.TrainConfig` fields of its training recipe.
+        description: one line for ``--help``.
+    """
+
+    name: str
+    model: type
+    config: type
+    recipe: dict
+    description: str = ""
+
+
+def build_config(arch: Architecture, n_outputs: int, options: dict | None = None):
+    """A config of ``arch`` with ``n_outputs`` and the given options; every other field keeps the
+    default written in the config dataclass.
+
+    Args:
+        options: field name -> value; strings are converted to the field's type ('true'/'false' for
+            booleans).
+
+    Raises:
+        ModelError: an option the architecture does not have, or a value of the wrong type.
+    """
+    fields = {f.name: f for f in dataclasses.fields(arch.config)}
+    kwargs = {"n_outputs": n_outputs}
+    for key, value in (options or {}).items():
+        if key not in fields:
+            known = ", ".join(f"{k}={f.default!r}" for k, f in fields.items() if k != "n_outputs")
+            raise ModelError(f"the {arch.name} model has no option {key!r}; its options: {known}")
+        kwargs[key] = _convert(key, value, fields[key].default)
+    return arch.config(**kwargs)
+
+
+def _convert(key, value, default):
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(value)
+            return value.lower() in ("true", "1", "yes")
+        return type(default)(value)
+    except ValueError:
+        raise ModelError(f"option {key}={value!r}: expected a {type(default).__name__}") from None
+
+
+def predict_tensors(model: nn.Module, t: dict, symmetrize: bool = False) -> np.ndarray:
+    """(N, n_outputs) float64 predictions of a model on its input tensors, without gradients.
+
+    With ``symmetrize=True`` the prediction is averaged over the 48 cube symmetries applied to every
+    input vector (exactly invariant under them).
+    """
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        if symmetrize:
+            mats = torch.as_tensor(CUBE_SYMMETRIES, dtype=torch.float32, device=t[EDGES].device)
+            out = sum(model(**model.transform(t, m)).double() for m in mats) / len(mats)
+        else:
+            out = model(**t).double()
+    model.train(was_training)
+    return out.cpu().numpy()
+
+
+def symmetry_spread(model: nn.Module, t: dict) -> float:
+    """How far a model is from invariance under the 48 cube symmetries on one input.
+
+    Returns:
+        mean over particles and outputs of the std of predictions across the 48 symmetries, divided by
+        the std across particles of the symmetry-averaged prediction (0 = invariant).
+    """
+    mats = torch.as_tensor(CUBE_SYMMETRIES, dtype=torch.float32, device=t[EDGES].device)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        preds = torch.stack([model(**model.transform(t, m)) for m in mats]).double()
+    model.train(was_training)
+    return float(preds.std(dim=0).mean() / preds.mean(dim=0).std(dim=0).mean())
+
+
+def n_nodes(t: dict) -> int:
+    """The number of particles of an input dictionary."""
+    return len(next(v for k, v in t.items() if k not in EDGE_KEYS))
+
+
+def subset_inputs(t: dict, keep: torch.Tensor) -> dict:
+    """The inputs of the particles where ``keep`` (N,) bool is True: the induced subgraph, reindexed."""
+    new_index = torch.cumsum(keep.long(), 0) - 1
+    e = keep[t[SENDERS]] & keep[t[RECEIVERS]]
+    out = {k: v[keep] for k, v in t.items() if k not in EDGE_KEYS}
+    out[EDGES] = t[EDGES][e]
+    out[SENDERS] = new_index[t[SENDERS][e]]
+    out[RECEIVERS] = new_index[t[RECEIVERS][e]]
+    return out
+
+
+def predict_nodes(model, inputs: list[dict], nodes: list[int], max_edges: int = 700_000) -> np.ndarray:
+    """Predictions (len(inputs), n_outputs) float64 for one node of each input graph.
+
+    The graphs are batched as disjoint unions of at most ``max_edges`` edges (multi-GB unions
+    page-fault more than they save).
+    """
+    out = np.empty((len(inputs), model.config.n_outputs))
+    start = 0
+    model.eval()
+    while start < len(inputs):
+        stop, edges = start, 0
+        while stop < len(inputs) and (stop == start or edges + len(inputs[stop][SENDERS]) <= max_edges):
+            edges += len(inputs[stop][SENDERS])
+            stop += 1
+        batch = inputs[start:stop]
+        offsets = np.cumsum([0] + [n_nodes(t) for t in batch])
+        union = {k: torch.cat([t[k] + int(o) if k in (SENDERS, RECEIVERS) else t[k]
+                               for t, o in zip(batch, offsets)]) for k in batch[0]}
+        with torch.no_grad():
+            pred = model(**union).double().cpu().numpy()
+        out[start:stop] = pred[offsets[:-1] + np.asarray(nodes[start:stop])]
+        start = stop
+    return out

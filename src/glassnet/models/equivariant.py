@@ -1,0 +1,217 @@
+"""glassnet's model: inherent-state inputs, a PaiNN-style equivariant trunk, one head per (time, type).
+
+PaiNN: Schuett, Unke and Gastegger, "Equivariant message passing for the prediction of tensorial properties
+and molecular spectra", ICML 2021. Deviations from PaiNN: l = 1 vector channels only, Gaussian radial
+bases with a cosine envelope, saturated vector inputs (see :func:`_saturate`), and heads per (time, type).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..core import ModelError
+from ..graph import build_graph
+from .base import Architecture, GlassModel
+
+__all__ = ["EquivariantConfig", "EquivariantGN", "ARCHITECTURE"]
+
+
+@dataclass(frozen=True)
+class EquivariantConfig:
+    """Architecture of an :class:`EquivariantGN` (the defaults are the shipped networks' and `glassnet train
+    --model equivariant`'s).
+
+    Attributes:
+        hidden: width of the scalar and vector channels.
+        layers: message-passing layers (each a message and an update block).
+        n_rbf: Gaussian radial basis functions per distance.
+        n_outputs: timescales predicted (one head per timescale and type).
+        n_types: particle types (one head per type).
+        r_cut: graph cutoff (sigma); messages vanish smoothly (cosine) at it.
+        inherent: use the inherent-state inputs (energy, displacement, pair distances in the
+            inherent state); without them only types, forces and distances in the given configuration
+            (the forces still come from :class:`~glassnet.io.InherentState`).
+        vectors: keep l=1 vector channels (PaiNN); False gives an invariant network on distances only.
+        type_heads: a separate head per type (False: one head per timescale shared by both types).
+    """
+
+    hidden: int = 32
+    layers: int = 3
+    n_rbf: int = 16
+    n_outputs: int = 1
+    n_types: int = 2
+    r_cut: float = 2.0
+    inherent: bool = True
+    vectors: bool = True
+    type_heads: bool = True
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+#: scale of the force inputs (epsilon/sigma) and offset of the energies (epsilon): O(1) inputs
+_FORCE_SCALE = 20.0
+_ENERGY_OFFSET = 7.0
+#: vector inputs saturate at these lengths (in units of the scaled input)
+_FORCE_SATURATION = 5.0
+_DISPLACEMENT_SATURATION = 1.0
+
+
+def _saturate(x: np.ndarray, c: float) -> np.ndarray:
+    """Vectors x (N, 3) shrunk to x / (1 + |x| / c): linear for |x| << c, length < c always.
+
+    The vector channels multiply each other, so the output of a PaiNN trunk grows like a power of the
+    input lengths; bounded inputs keep configurations far outside the training range (overlapping
+    particles, forces of hundreds) from giving astronomically large predictions.
+    """
+    return x / (1.0 + np.linalg.norm(x, axis=-1, keepdims=True) / c)
+
+
+def _rbf(r: torch.Tensor, n: int, r_cut: float) -> torch.Tensor:
+    """Gaussian basis on [0.6, r_cut] times a cosine envelope that vanishes at the cutoff."""
+    centers = torch.linspace(0.6, r_cut, n, dtype=r.dtype, device=r.device)
+    width = (r_cut - 0.6) / (n - 1)
+    env = 0.5 * (torch.cos(torch.pi * (r / r_cut).clamp(max=1.0)) + 1.0)
+    return torch.exp(-((r.unsqueeze(-1) - centers) / width) ** 2) * env.unsqueeze(-1)
+
+
+class _PaiNNLayer(nn.Module):
+    """One message and one update block of PaiNN (Schuett et al., ICML 2021), l = 1 vectors."""
+
+    def __init__(self, f: int, n_edge: int, vectors: bool):
+        super().__init__()
+        self.f, self.vectors = f, vectors
+        k = 3 if vectors else 1
+        self.phi = nn.Sequential(nn.Linear(f, f), nn.SiLU(), nn.Linear(f, k * f))
+        self.w = nn.Linear(n_edge, k * f)
+        if vectors:
+            self.uv = nn.Linear(f, 2 * f, bias=False)
+            self.upd = nn.Sequential(nn.Linear(2 * f, f), nn.SiLU(), nn.Linear(f, 3 * f))
+        else:
+            self.upd = nn.Sequential(nn.Linear(2 * f, f), nn.SiLU(), nn.Linear(f, f))
+
+    def forward(self, s, v, edge_feat, unit, senders, receivers):
+        f = self.f
+        x = self.phi(s).index_select(0, senders) * self.w(edge_feat)
+        ds = torch.zeros_like(s).index_add_(0, receivers, x[:, :f])
+        s = s + ds
+        if self.vectors:
+            b, c = x[:, f:2 * f], x[:, 2 * f:]
+            msg = v.index_select(0, senders) * b.unsqueeze(1) + unit.unsqueeze(-1) * c.unsqueeze(1)
+            v = v + torch.zeros_like(v).index_add_(0, receivers, msg)
+            uv = self.uv(v)                                   # (N, 3, 2f)
+            u, w = uv[..., :f], uv[..., f:]
+            a = self.upd(torch.cat([s, torch.sqrt((w ** 2).sum(1) + 1e-8)], -1))
+            a_vv, a_sv, a_ss = a[:, :f], a[:, f:2 * f], a[:, 2 * f:]
+            v = v + a_vv.unsqueeze(1) * u
+            s = s + a_ss + a_sv * (u * w).sum(1)
+        else:
+            s = s + self.upd(torch.cat([s, ds], -1))
+        return s, v
+
+
+class EquivariantGN(GlassModel):
+    """glassnet's model: inherent-state inputs, a PaiNN-style equivariant trunk, one head per
+    (timescale, type).
+
+    Node inputs: type (one-hot), and, from the configuration and its inherent state (LJ units):
+    the inherent-state energy, the displacement to the inherent state (vector and length) and the force
+    on the particle in the given configuration (vector and length); the vectors saturate smoothly
+    (:func:`_saturate`) so that the output stays bounded far outside the training range. Edges join pairs closer than
+    ``r_cut`` in the given configuration; their features are radial bases of the pair distance in the
+    given configuration and in the inherent state. Vector features rotate with the input, scalar
+    features and outputs are invariant under every rotation and reflection (no augmentation needed).
+    """
+
+    needs_inherent = True
+    invariant = True
+
+    def __init__(self, config: EquivariantConfig = EquivariantConfig()):
+        super().__init__()
+        c = self.config = config
+        if c.hidden < 1 or c.layers < 1 or c.n_rbf < 2 or c.n_outputs < 1:
+            raise ModelError(f"invalid model config {config}")
+        n_scalar = c.n_types + (3 if c.inherent else 1)
+        n_vec = 2 if c.inherent else 1
+        n_edge = c.n_rbf * (2 if c.inherent else 1)
+        self.embed = nn.Sequential(nn.Linear(n_scalar, c.hidden), nn.SiLU(), nn.Linear(c.hidden, c.hidden))
+        self.embed_v = nn.Linear(n_vec, c.hidden, bias=False) if c.vectors else None
+        self.layers = nn.ModuleList(_PaiNNLayer(c.hidden, n_edge, c.vectors) for _ in range(c.layers))
+        n_heads = c.n_outputs * (c.n_types if c.type_heads else 1)
+        self.head = nn.Sequential(nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, n_heads))
+
+    @staticmethod
+    def transform(t: dict, m: torch.Tensor) -> dict:
+        """The inputs with a 3x3 orthogonal map applied to every vector (edges, node vectors)."""
+        return {**t, "edges": t["edges"] @ m.T, "shift": t["shift"] @ m.T,
+                "vectors": torch.einsum("ij,njk->nik", m, t["vectors"])}
+
+    def tensors(self, positions, types, box, inherent=None, device=None) -> dict[str, torch.Tensor]:
+        """The input tensors of one configuration (positions in sigma; ``inherent`` an InherentState)."""
+        c = self.config
+        dev = device or self.device
+        g = build_graph(positions, types, box, c.r_cut, self_edges=False)
+        types = np.asarray(types)
+        if types.max(initial=0) >= c.n_types:
+            raise ModelError(f"type {types.max()} but the model knows {c.n_types} types")
+        onehot = np.eye(c.n_types)[types]
+        if inherent is None:
+            raise ModelError("this model needs the inherent state of the configuration (forces come "
+                             "with it): glassnet.md.inherent_state")
+        shift = np.zeros((len(types), 3))
+        if c.inherent:
+            shift = np.asarray(inherent.positions, np.float64) - np.asarray(positions, np.float64)
+            d = _saturate(shift, _DISPLACEMENT_SATURATION)
+            f = _saturate(np.asarray(inherent.forces, np.float64) / _FORCE_SCALE, _FORCE_SATURATION)
+            scal = np.column_stack([onehot, np.asarray(inherent.energies) + _ENERGY_OFFSET,
+                                    np.linalg.norm(d, axis=1), np.linalg.norm(f, axis=1)])
+            vec = np.stack([d, f], axis=-1)
+        else:
+            f = _saturate(np.asarray(inherent.forces, np.float64) / _FORCE_SCALE, _FORCE_SATURATION)
+            scal = np.column_stack([onehot, np.linalg.norm(f, axis=1)])
+            vec = f[..., None]
+
+        def t(a, dtype=torch.float32):
+            return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=dev)
+
+        return {"scalars": t(scal), "vectors": t(vec), "shift": t(shift), "types": t(types, torch.long),
+                "edges": t(g.edges), "senders": t(g.senders, torch.long),
+                "receivers": t(g.receivers, torch.long)}
+
+    def forward(self, scalars, vectors, shift, types, edges, senders, receivers) -> torch.Tensor:
+        """(N, n_outputs) predictions for the particles' own types.
+
+        ``shift`` (N, 3) is each particle's displacement to the inherent state (sigma), used for the
+        pair distances there; ``vectors`` holds the saturated vector inputs.
+        """
+        c = self.config
+        r = torch.linalg.vector_norm(edges, dim=-1)
+        unit = edges / r.unsqueeze(-1)
+        feat = _rbf(r, c.n_rbf, c.r_cut)
+        if c.inherent:
+            d = shift
+            r_is = torch.linalg.vector_norm(edges + d.index_select(0, receivers) - d.index_select(0, senders),
+                                            dim=-1)
+            feat = torch.cat([feat, _rbf(r_is, c.n_rbf, c.r_cut) * (r < c.r_cut).unsqueeze(-1)], -1)
+        s = self.embed(scalars)
+        v = self.embed_v(vectors) if c.vectors else None
+        for layer in self.layers:
+            s, v = layer(s, v, feat, unit, senders, receivers)
+        out = self.head(s)
+        if not c.type_heads:
+            return out
+        out = out.view(-1, c.n_types, c.n_outputs)
+        return out.gather(1, types.view(-1, 1, 1).expand(-1, 1, c.n_outputs)).squeeze(1)
+
+
+#: chosen on the validation splits of the reference datasets (docs/results.md): Adam 1e-3, 100-step
+#: warm-up then cosine decay, targets standardised per configuration and type, loss on A and B
+ARCHITECTURE = Architecture(
+    "equivariant", EquivariantGN, EquivariantConfig,
+    recipe={"lr": 1e-3, "schedule": "cosine", "warmup": 100, "normalize": "per-config",
+            "loss_types": (0, 1), "weight_decay": 0.0},
+    description="glassnet's model (inherent-state inputs, PaiNN-style trunk; needs inherent states)")

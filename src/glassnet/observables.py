@@ -1,0 +1,100 @@
+"""Observables of glassy dynamics as pure functions on arrays: the self-intermediate scattering function,
+the times where it crosses given levels, the noise ceiling of measured propensities, and Pearson's r.
+
+Used by the propensity protocols (which measure), the file readers (which recompute what a file lacks) and
+the evaluation (which scores). Units: lengths in sigma, times in tau, wave numbers in 1/sigma.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["IS_VALUES", "Q_PEAK", "fs_isotropic", "crossing_times", "noise_ceiling", "pearson_r"]
+
+#: F_s values whose crossing times are recorded, as in the published data (the last is 1/e = tau_alpha).
+IS_VALUES = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, np.exp(-1.0)])
+#: wave number (1/sigma) of F_s: the first peak of S(q) of the A particles of the KA mixture at density 1.2
+Q_PEAK = 7.25
+
+
+def fs_isotropic(displacement: np.ndarray, q: float = Q_PEAK) -> np.ndarray:
+    """Isotropic self-intermediate scattering function <sin(q r) / (q r)> over particles.
+
+    Args:
+        displacement: (..., N) |r_i(t) - r_i(0)| (sigma).
+        q: wave number (sigma^-1).
+
+    Returns:
+        (...) the average over the last axis.
+    """
+    return np.mean(np.sinc(q * np.asarray(displacement) / np.pi), axis=-1)
+
+
+def crossing_times(times, fs, levels=IS_VALUES) -> np.ndarray:
+    """Times (tau) where a decaying F_s(t) first falls to each level, interpolated linearly in log t.
+
+    Returns:
+        (len(levels),) float64, NaN where F_s never reaches the level on the grid.
+    """
+    t = np.asarray(times, float)
+    f = np.asarray(fs, float)
+    out = np.full(len(levels), np.nan)
+    for k, level in enumerate(levels):
+        below = np.nonzero(f <= level)[0]
+        if below.size == 0:
+            continue
+        j = below[0]
+        if j == 0:
+            out[k] = t[0]
+            continue
+        f0, f1 = f[j - 1], f[j]
+        w = (f0 - level) / (f0 - f1) if f0 != f1 else 0.0
+        out[k] = float(np.exp(np.log(t[j - 1]) + w * (np.log(t[j]) - np.log(t[j - 1]))))
+    return out
+
+
+def noise_ceiling(displacements: np.ndarray, types=None, n_splits: int = 100, seed: int = 0) -> np.ndarray:
+    """The highest Pearson r any model can reach against the measured propensities.
+
+    The propensity measured with R replicas is the true propensity plus sampling noise. Split the replicas
+    at random into two halves, correlate the two half-propensities (r_half, averaged over ``n_splits``
+    random splits), and step up to R replicas with the Spearman-Brown formula:
+    rho_R = 2 r_half / (1 + r_half), the correlation between two independent R-replica measurements.
+    A perfect model (the true propensity) correlates with a measurement at sqrt(rho_R): that is the ceiling.
+
+    Args:
+        displacements: (R, T, N) per-replica |r_i(t) - r_i(0)|.
+        types: (N,) types; only A particles (0) count when given.
+        n_splits: random half splits to average over.
+        seed: seed of the splits.
+
+    Returns:
+        (T,) float64 ceiling per time.
+    """
+    d = np.asarray(displacements, dtype=np.float64)
+    if d.ndim != 3 or d.shape[0] < 2:
+        raise ValueError(f"displacements.shape={d.shape}; expected (R >= 2, T, N)")
+    if types is not None:
+        d = d[:, :, np.asarray(types) == 0]
+    rng = np.random.default_rng(seed)
+    r_count, half = d.shape[0], d.shape[0] // 2
+    rs = np.zeros(d.shape[1])
+    for _ in range(n_splits):
+        perm = rng.permutation(r_count)
+        a = d[perm[:half]].mean(axis=0)
+        b = d[perm[half: 2 * half]].mean(axis=0)
+        a -= a.mean(axis=1, keepdims=True)
+        b -= b.mean(axis=1, keepdims=True)
+        rs += (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    r_half = rs / n_splits
+    rho = 2 * r_half / (1 + r_half)
+    return np.sqrt(np.clip(rho, 0.0, 1.0))
+
+
+def pearson_r(pred: np.ndarray, target: np.ndarray) -> float:
+    """Pearson correlation coefficient of two (N,) arrays (nan if either is constant)."""
+    p = np.asarray(pred, np.float64) - np.mean(pred)
+    t = np.asarray(target, np.float64) - np.mean(target)
+    den = math.sqrt(float(p @ p) * float(t @ t))
+    return float(p @ t / den) if den > 0 else float("nan")

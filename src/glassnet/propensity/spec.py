@@ -1,0 +1,123 @@
+"""What determines a propensity dataset (:class:`DatasetSpec`, recorded in every file) and the named presets."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from ..core import ParameterError
+from ..observables import Q_PEAK
+
+__all__ = ["DatasetSpec", "PRESETS", "with_overrides", "half_decades"]
+
+
+def half_decades(t0: float, t1: float) -> list[float]:
+    """The published half-decade grid 0.165, 0.52, 1.65, 5.2, ... between t0 and t1 (tau)."""
+    grid = [float(f"{0.165 * 10 ** (k // 2):.6g}") if k % 2 == 0 else float(f"{0.52 * 10 ** (k // 2):.6g}")
+            for k in range(-4, 12)]
+    return [g for g in grid if t0 * 0.9999 <= g <= t1 * 1.0001]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything that determines a propensity dataset (recorded in the file).
+
+    Attributes:
+        temperature: T (epsilon/k_B).
+        n: particles.
+        density: number density (sigma^-3).
+        n_configs: configurations C, split as ``splits`` = (train, valid, test) counts.
+        n_replicas: iso-configurational replicas R per configuration.
+        times: propensity times (tau), increasing.
+        dt: time step (tau).
+        seed: base seed; every random choice derives from it.
+        equilibration_taus: NVT equilibration before the first configuration, in units of tau_alpha.
+        spacing_taus: NVT time between configurations, in units of tau_alpha (>= 1).
+        tau_alpha: tau_alpha (tau) to use instead of measuring it in the pilot (None: measure).
+        min_equilibration: lower bound on the equilibration time (tau).
+        q: wave number of F_s (sigma^-1), at the first peak of S(q) for the A particles.
+        fs_points_per_decade: density of the extra log grid on which F_s is sampled.
+        replicas_per_task: replicas per Dask task.
+    """
+
+    temperature: float = 0.64
+    n: int = 1000
+    density: float = 1.2
+    n_configs: int = 4
+    splits: tuple = (2, 1, 1)
+    n_replicas: int = 30
+    times: tuple = tuple(half_decades(0.165, 16.5))
+    dt: float = 0.005
+    seed: int = 0
+    equilibration_taus: float = 10.0
+    spacing_taus: float = 1.0
+    tau_alpha: float | None = None
+    min_equilibration: float = 50.0
+    q: float = Q_PEAK
+    fs_points_per_decade: int = 8
+    replicas_per_task: int = 10
+
+    def __post_init__(self):
+        t = np.asarray(self.times, dtype=float)
+        if t.ndim != 1 or len(t) == 0 or np.any(t <= 0) or np.any(np.diff(t) <= 0):
+            raise ParameterError(f"times={list(self.times)}; expected increasing positive times (tau)")
+        if sum(self.splits) != self.n_configs or len(self.splits) != 3 or min(self.splits) < 0:
+            raise ParameterError(f"splits={self.splits} must be (train, valid, test) counts summing to "
+                             f"n_configs={self.n_configs}")
+        if self.n_replicas < 2:
+            raise ParameterError(f"n_replicas={self.n_replicas}; expected >= 2 (the noise ceiling needs two halves)")
+        if self.spacing_taus < 1:
+            raise ParameterError(f"spacing_taus={self.spacing_taus}; configurations must be >= 1 tau_alpha apart")
+        if self.temperature <= 0 or self.n < 2 or self.density <= 0 or self.dt <= 0:
+            raise ParameterError(f"invalid state point or time step in {self}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "DatasetSpec":
+        d = json.loads(text)
+        d["times"] = tuple(d["times"])
+        d["splits"] = tuple(d["splits"])
+        return cls(**d)
+
+    def sample_times(self) -> np.ndarray:
+        """Every time (tau) positions are recorded: the propensity grid and the denser F_s grid."""
+        t_max = max(self.times)
+        dense = np.geomspace(self.dt, t_max, int(np.ceil(np.log10(t_max / self.dt) * self.fs_points_per_decade)) + 1)
+        steps = np.unique(np.round(np.concatenate([dense, self.times]) / self.dt).astype(np.int64))
+        return np.round(steps[steps > 0] * self.dt, 10)
+
+
+#: Named presets following the published grids (density 1.2). Sizes are chosen for a small cluster or a
+#: patient workstation; override n, n_configs, n_replicas on the command line.
+PRESETS: dict[str, DatasetSpec] = {
+    "small": DatasetSpec(),
+    # the reference datasets in data/reference (~0.5 and ~1.3 CPU-hours here); tau_alpha 8.2 and 28.1 tau
+    "ka-T0.64": DatasetSpec(temperature=0.64, n=1000, n_configs=8, splits=(6, 1, 1),
+                            times=tuple(half_decades(0.165, 52))),
+    "ka-T0.56": DatasetSpec(temperature=0.56, n=1000, n_configs=6, splits=(4, 1, 1),
+                            times=tuple(half_decades(0.165, 165))),
+    # the published grids up to 520 and 1650 tau, N=4096 (cluster scale)
+    "ka-T0.64-full": DatasetSpec(temperature=0.64, n=4096, n_configs=20, splits=(14, 3, 3),
+                                 times=tuple(half_decades(0.165, 520))),
+    "ka-T0.56-full": DatasetSpec(temperature=0.56, n=4096, n_configs=20, splits=(14, 3, 3),
+                                 times=tuple(half_decades(0.165, 1650))),
+    "ka-T0.44-bapst": DatasetSpec(temperature=0.44, n=4096, n_configs=10, splits=(6, 2, 2),
+                                  times=(0.132, 0.435), dt=0.003, equilibration_taus=0.0,
+                                  tau_alpha=5890.0, min_equilibration=0.0),
+}
+
+
+def with_overrides(spec: DatasetSpec, **kwargs) -> DatasetSpec:
+    """A copy of a spec with the non-None keyword values replaced (splits rescaled if C changes)."""
+    kw = {k: v for k, v in kwargs.items() if v is not None}
+    if "n_configs" in kw and "splits" not in kw:
+        c = kw["n_configs"]
+        n_valid = max(1, round(c * spec.splits[1] / spec.n_configs)) if c >= 3 else 0
+        n_test = max(1, round(c * spec.splits[2] / spec.n_configs)) if c >= 3 else 0
+        kw["splits"] = (c - n_valid - n_test, n_valid, n_test)
+    if "times" in kw:
+        kw["times"] = tuple(float(t) for t in kw["times"])
+    return replace(spec, **kw)

@@ -1,0 +1,87 @@
+"""Apply trained networks to configurations: :class:`Predictor` (a checkpoint or a seed ensemble)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..core import Configuration, ModelError
+from ..md import inherent_state
+from ..models import predict_tensors
+from ..pretrained import resolve
+from .checkpoint import load_checkpoint
+
+__all__ = ["Predictor"]
+
+
+class Predictor:
+    """Applies a trained checkpoint, or a seed ensemble of them, to configurations.
+
+    Args:
+        checkpoint: path or shipped name (:mod:`glassnet.pretrained`) of a glassnet checkpoint, or a list
+            of them: an ensemble whose prediction is the mean of its members' (they must predict the same
+            outputs).
+        device: torch device or None (CUDA when available).
+        symmetrize: average over the 48 cube symmetries (exactly invariant; 48x slower). A no-op up to
+            rounding for models that are invariant by construction.
+        engine: MD engine that quenches configurations for models that read the inherent state (default:
+            :data:`glassnet.md.DEFAULT_ENGINE`).
+    """
+
+    def __init__(self, checkpoint, device=None, symmetrize: bool = False, engine: str | None = None):
+        paths = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+        if not paths:
+            raise ModelError("no checkpoint given")
+        self.members = []
+        for path in paths:
+            model, meta = load_checkpoint(resolve(path), device)
+            n_out = model.config.n_outputs
+            mean = np.atleast_2d(meta.get("target_mean", [0.0] * n_out))
+            std = np.atleast_2d(meta.get("target_std", [1.0] * n_out))
+            self.members.append((model, meta, mean, std))
+        self.model, self.meta, self.mean, self.std = self.members[0]
+        for model, meta, _, _ in self.members[1:]:
+            if (model.config.n_outputs, meta.get("times")) != (self.model.config.n_outputs, self.times):
+                raise ModelError("the ensemble's checkpoints predict different outputs or times")
+        self.symmetrize = symmetrize
+        self.engine = engine
+
+    @property
+    def times(self):
+        """Times (tau) of the outputs, if the checkpoint records them."""
+        return self.meta.get("times")
+
+    @property
+    def output_index(self) -> list[int]:
+        """Which target rows (timescales) of the training data the outputs correspond to."""
+        idx = self.meta.get("output_index")
+        return list(range(self.model.config.n_outputs)) if idx is None else list(idx)
+
+    def with_inherent(self, config: Configuration) -> Configuration:
+        """The configuration with its inherent state, quenched here (MD engine) if a member needs it."""
+        if config.inherent is not None or not any(m.needs_inherent for m, *_ in self.members):
+            return config
+        return replace(config, inherent=inherent_state(config.positions, config.types, config.box,
+                                                       engine=self.engine))
+
+    def inputs(self, config: Configuration, model=None) -> dict:
+        """The model's input tensors for a configuration (quenching it first if the model needs its
+        inherent state and the configuration has none)."""
+        model = model or self.model
+        c = self.with_inherent(config)
+        return model.tensors(c.positions, c.types, c.box, c.inherent)
+
+    def predict(self, config: Configuration) -> np.ndarray:
+        """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
+
+        Models that read the inherent state quench the configuration first when it has none.
+        A network trained on per-configuration standardised targets returns them rescaled with the
+        training average of each type's mean and std: exact up to a per-configuration affine map.
+        """
+        config = self.with_inherent(config)       # one quench for every member
+        types = np.asarray(config.types)
+        outs = []
+        for model, _, mean, std in self.members:
+            out = predict_tensors(model, self.inputs(config, model), self.symmetrize)
+            outs.append(out * std[0] + mean[0] if len(mean) == 1 else out * std[types] + mean[types])
+        return np.mean(outs, axis=0)

@@ -1,0 +1,67 @@
+"""Evaluation: Pearson r per configuration and timescale, result rows, the result files."""
+import warnings
+
+import numpy as np
+import pytest
+
+from glassnet.core import Configuration, FormatError, ModelError
+from glassnet.evaluation import (RESULT_COLUMNS, ceiling_rows, evaluate, evaluation_rows, format_table,
+                                 read_results, result_rows, write_results)
+
+
+class _Oracle:
+    """A predictor that returns the targets themselves (plus noise of a chosen size) for its rows."""
+
+    def __init__(self, rows, noise=0.0, seed=0):
+        self.output_index, self.noise, self.rng = list(rows), noise, np.random.default_rng(seed)
+
+    def predict(self, c):
+        t = np.asarray(c.targets)[self.output_index].T
+        return t + self.noise * self.rng.normal(size=t.shape)
+
+
+def _configs(n=3, n_particles=400, seed=0):
+    rng = np.random.default_rng(seed)
+    return [Configuration(rng.uniform(0, 8, (n_particles, 3)), rng.integers(0, 2, n_particles), np.full(3, 8.0),
+                          rng.normal(size=(3, n_particles)), np.array([0.1, 1.0, 10.0]),
+                          {"noise_ceiling": [0.9, 0.8, 0.7]}) for _ in range(n)]
+
+
+def test_evaluate_scores_the_matching_target_rows():
+    configs = _configs()
+    perfect = evaluate(_Oracle([2, 0]), configs)
+    assert np.allclose(perfect["r"], 1.0) and perfect["times"] == [10.0, 0.1]
+    noisy = evaluate(_Oracle([0], noise=1.0), configs)
+    assert 0.6 < noisy["mean"][0] < 0.8                     # r = 1/sqrt(2) for unit noise
+    with pytest.raises(ModelError, match="target rows \\[5\\]"):
+        evaluate(_Oracle([5]), configs)
+
+
+def test_evaluation_rows_carry_the_matching_ceilings():
+    rows = evaluation_rows(_Oracle([2]), _configs(), data="d.h5", split="test", name="oracle")
+    kinds = {(r["kind"], r["output"]): r["r_mean"] for r in rows}
+    assert kinds == {("network", 0): pytest.approx(1.0), ("ceiling", 0): pytest.approx(0.7)}
+    assert "oracle" in format_table(rows) and "t (tau)" in format_table(rows)
+
+
+def test_result_rows_skip_missing_outputs():
+    r = np.array([[0.5, np.nan], [0.7, np.nan]])
+    rows = result_rows("m", "network", "d", "test", [1.0, 2.0], r)
+    assert len(rows) == 1 and rows[0]["r_mean"] == pytest.approx(0.6) and rows[0]["n_configurations"] == 2
+    assert ceiling_rows([Configuration(np.zeros((1, 3)), np.zeros(1), np.ones(3))]) == []
+
+
+def test_results_round_trip_and_close_their_files(tmp_path):
+    """Bug (issue 15): read_results left its csv file open (csv.DictReader(open(path)))."""
+    rows = evaluation_rows(_Oracle([0, 1]), _configs(), data="d.h5", split="test")
+    for suffix in (".csv", ".json"):
+        write_results(tmp_path / f"r{suffix}", rows)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            back = read_results(tmp_path / f"r{suffix}")
+        assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+        assert [set(r) for r in back] == [set(RESULT_COLUMNS)] * len(rows)
+        assert [r["r_mean"] for r in back] == pytest.approx([r["r_mean"] for r in rows])
+    with pytest.raises(FormatError, match="results go to .csv or .json"):
+        write_results(tmp_path / "r.txt", rows)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.json"]

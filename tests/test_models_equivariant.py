@@ -1,0 +1,69 @@
+"""glassnet's model: exact invariances, the inherent state it needs, bounded outputs; the registry."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from glassnet.core import ModelError
+from glassnet.models import (ARCHITECTURES, EquivariantConfig, EquivariantGN, ModelConfig, architecture,
+                             architecture_of, build_config, predict_tensors, symmetry_spread)
+
+
+def _random_orthogonal(seed):
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    return torch.as_tensor(q @ np.diag([1, 1, -1]), dtype=torch.float32)   # a rotation times a reflection
+
+
+def test_model_is_invariant_under_rotation_permutation_translation(reference_configs):
+    torch.manual_seed(0)
+    c = reference_configs[0]
+    model = EquivariantGN(EquivariantConfig(hidden=16, layers=2, n_outputs=3))
+    t = model.tensors(c.positions, c.types, c.box, c.inherent)
+    base = predict_tensors(model, t)
+    assert base.shape == (c.n, 3) and base.std() > 1e-3
+    rotated = predict_tensors(model, model.transform(t, _random_orthogonal(1)))
+    assert np.abs(rotated - base).max() < 1e-4 * np.abs(base).max()
+    assert symmetry_spread(model, t) < 1e-5      # the faithful network: 0.137 (README)
+    perm = np.random.default_rng(2).permutation(c.n)
+    inh = replace(c.inherent, positions=c.inherent.positions[perm], energies=c.inherent.energies[perm],
+                  forces=c.inherent.forces[perm])
+    permuted = predict_tensors(model, model.tensors(c.positions[perm], c.types[perm], c.box, inh))
+    assert np.allclose(permuted, base[perm], atol=1e-5)
+    shift = np.array([1.3, -4.0, 2.2])
+    moved = replace(c.inherent, positions=c.inherent.positions + shift)
+    shifted = predict_tensors(model, model.tensors(c.positions + shift, c.types, c.box, moved))
+    assert np.allclose(shifted, base, atol=1e-5)
+    # without the inherent state the model refuses
+    with pytest.raises(ModelError, match="inherent state"):
+        model.tensors(c.positions, c.types, c.box, None)
+
+
+def test_outputs_stay_bounded_for_huge_forces(reference_configs):
+    """Vector inputs saturate: forces 20x beyond the training range move the output by O(1), not 1e20."""
+    torch.manual_seed(3)
+    c = reference_configs[0]
+    model = EquivariantGN(EquivariantConfig(hidden=32, layers=3, n_outputs=2))
+    base = predict_tensors(model, model.tensors(c.positions, c.types, c.box, c.inherent))
+    wild = replace(c.inherent, forces=c.inherent.forces * 20, positions=c.positions + 3 * (c.inherent.positions
+                                                                                        - c.positions))
+    out = predict_tensors(model, model.tensors(c.positions, c.types, c.box, wild))
+    assert np.isfinite(out).all() and np.abs(out).max() < 100 * np.abs(base).max()
+
+
+def test_registry_and_configs():
+    assert set(ARCHITECTURES) == {"bapst", "equivariant"}
+    for arch in ARCHITECTURES.values():
+        assert architecture_of(arch.config()) is arch and {"lr", "normalize"} <= set(arch.recipe)
+    cfg = build_config(architecture("equivariant"), 6, {"hidden": "48", "inherent": "false"})
+    assert cfg == EquivariantConfig(n_outputs=6, hidden=48, inherent=False)
+    assert build_config(architecture("bapst"), 2) == ModelConfig(n_outputs=2)     # defaults live in the config
+    with pytest.raises(ModelError, match="has no option 'vectors'"):
+        build_config(architecture("bapst"), 1, {"vectors": False})
+    with pytest.raises(ModelError, match="expected a int"):
+        build_config(architecture("bapst"), 1, {"hidden": "wide"})
+    with pytest.raises(ModelError, match="invalid model config"):
+        EquivariantGN(build_config(architecture("equivariant"), 1, {"hidden": 0}))
+    with pytest.raises(ModelError, match="unknown architecture 'transformer'"):
+        architecture("transformer")

@@ -1,0 +1,41 @@
+"""Figures: axes, labels and files, and no global matplotlib state."""
+import subprocess
+import sys
+
+from glassnet import plots
+
+from conftest import random_system
+
+
+def test_figures_render_with_expected_axes(tmp_path):
+    pos, typ, box = random_system(400)
+    fig = plots.mobility_slice(pos, box, pos[:, 0], pos[:, 1], typ)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "x (σ)" and ax.get_ylabel() == "y (σ)"
+    assert fig.axes[1].get_ylabel() == "predicted propensity (σ)"
+    paths = plots.save(fig, tmp_path / "slice")
+    assert all(p.stat().st_size > 1000 for p in paths) and {p.suffix for p in paths} == {".png", ".pdf"}
+    rows = [{"model": m, "kind": k, "data": "d.h5", "time": t, "r_mean": r, "r_std": 0.01}
+            for m, k, r0 in (("net", "network", 0.9), ("noise ceiling", "ceiling", 0.95))
+            for t, r in ((1.0, r0), (10.0, r0 - 0.2))]
+    fig = plots.correlation_vs_time(rows)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "Pearson r (A particles)"
+    assert len(ax.get_legend().get_texts()) == 2
+    probe = {"label": "T=1", "times": [1.0], "shells": [0, 1, 2], "ablation_mean": [[1, 0.1, 0.0]],
+             "ablation_sem": [[0, 0, 0]], "perturbation_mean": [[[1, 0.1, 0]]],
+             "perturbation_sem": [[[0, 0, 0]]], "length_ablation": [{"length": 1.5, "length_err": 0.1}]}
+    assert plots.shell_change([probe]).axes[0].get_xlabel() == "shell index n"
+    assert plots.length_vs_time([probe]).axes[0].get_ylabel() == "learned length (σ)"
+
+
+def test_figures_change_no_global_state(tmp_path):
+    """Issue 15: importing or using glassnet.plots sets no backend and no rcParams, and opens no pyplot figure."""
+    code = ("import matplotlib; raw = lambda: dict(dict.items(matplotlib.rcParams)); before = raw(); import glassnet.plots as p, numpy as np; "
+            "assert raw() == before, 'import'; "
+            "x = np.random.default_rng(0).uniform(0, 6, (200, 3)); "
+            f"p.save(p.mobility_slice(x, [6, 6, 6], x[:, 0]), {str(tmp_path / 's')!r}); "
+            "assert raw() == before, 'use'; import sys; assert 'matplotlib.pyplot' not in sys.modules")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "s.png").stat().st_size > 1000

@@ -1,0 +1,42 @@
+"""Prediction: on-the-fly quenching, per-type rescaling, ensembles."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from glassnet.core import ModelError
+from glassnet.models import BapstGN, EquivariantConfig, EquivariantGN, ModelConfig, predict_tensors
+from glassnet.training import Predictor, load_checkpoint, save_checkpoint
+
+
+def test_quench_on_the_fly_and_per_type_scale(reference_configs, tmp_path):
+    torch.manual_seed(1)
+    model = EquivariantGN(EquivariantConfig(hidden=8, layers=1, n_outputs=2))
+    save_checkpoint(tmp_path / "m.pt", model, {"target_mean": [[0, 0], [0, 0]], "target_std": [[1, 1], [2, 2]]})
+    loaded, _ = load_checkpoint(tmp_path / "m.pt")
+    # a configuration without an inherent state is quenched on the fly, to the same prediction
+    c = reference_configs[3]
+    pred = Predictor(tmp_path / "m.pt")
+    with_is = pred.predict(c)
+    on_the_fly = pred.predict(replace(c, inherent=None))
+    assert np.abs(with_is - on_the_fly).max() < 1e-4
+    b = c.types == 1
+    assert np.allclose(with_is[b], 2 * predict_tensors(loaded, pred.inputs(c))[b], atol=1e-5)
+    assert pred.output_index == [0, 1]
+
+
+def test_ensemble_is_the_mean_and_must_agree(reference_configs, tmp_path):
+    c = reference_configs[0]
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        save_checkpoint(tmp_path / f"m{seed}.pt", EquivariantGN(EquivariantConfig(hidden=8, layers=1, n_outputs=2)),
+                        {"times": [1.0, 2.0]})
+    both = Predictor([tmp_path / "m0.pt", tmp_path / "m1.pt"]).predict(c)
+    one, two = Predictor(tmp_path / "m0.pt").predict(c), Predictor(tmp_path / "m1.pt").predict(c)
+    assert np.allclose(both, (one + two) / 2, atol=1e-12)
+    save_checkpoint(tmp_path / "b.pt", BapstGN(ModelConfig(hidden=8, steps=1, n_outputs=3)), {})
+    with pytest.raises(ModelError, match="different outputs"):
+        Predictor([tmp_path / "m0.pt", tmp_path / "b.pt"])
+    with pytest.raises(ModelError, match="no checkpoint"):
+        Predictor([])

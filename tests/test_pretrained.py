@@ -1,0 +1,54 @@
+"""Shipped networks: found by name, the released network converted on first use, and every shipped file
+predicts what it predicted before the 0.2 layout (tests/data/shipped_predictions.npz)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet.core import ModelError
+from glassnet.evaluation import evaluate
+from glassnet.formats import read_labelled
+from glassnet.formats.hdf5 import read_dataset
+from glassnet.pretrained import names, resolve
+from glassnet.training import Predictor, load_checkpoint
+
+from conftest import reference_file
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "reference"
+#: first 64 particles of each shipped network's prediction on the first test configuration of its reference
+#: file, recorded with glassnet 0.1 (commit 6876ffb) before the layout changed
+SHIPPED = Path(__file__).with_name("data") / "shipped_predictions.npz"
+
+
+def test_shipped_names_resolve(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("GLASSNET_BAPST_CHECKPOINT", str(reference_file("checkpoint_t044_s09")))
+    path = resolve("bapst-T0.44")
+    assert path == tmp_path / "glassnet" / "bapst-T0.44.pt"
+    model, meta = load_checkpoint(resolve("bapst-T0.44"))
+    assert meta["times"] == [0.132] and sum(p.numel() for p in model.parameters()) == 62_401
+    with pytest.raises(ModelError, match="neither a file nor a shipped network"):
+        resolve("no-such-network")
+    assert {"ka-T0.64", "ka-T0.56-bapst", "bapst-T0.44"} <= set(names())
+
+
+@pytest.mark.parametrize("name", sorted(np.load(SHIPPED).files))
+def test_shipped_network_predicts_as_before(name):
+    temperature = name.split("-")[1][1:]
+    c = read_dataset(DATA / f"ka-T{temperature}.h5").split("test")[0]
+    expected = np.load(SHIPPED)[name]
+    got = Predictor(name).predict(c)[: len(expected)]
+    assert np.abs(got - expected).max() < 1e-6
+
+
+@pytest.mark.parametrize("name, temperature, floor", [("ka-T0.64", "0.64", 0.25), ("ka-T0.56", "0.56", 0.5)])
+def test_shipped_network_on_its_reference_test_split(name, temperature, floor):
+    """The shipped networks load by name and predict their reference test configuration as measured in
+    docs/results.md (r 0.70 ... 0.31 at T=0.64, where the ceiling falls to 0.56; 0.73 ... 0.60 at T=0.56)."""
+    pred = Predictor(name)
+    assert pred.meta["architecture"] == "equivariant" and pred.meta["train_seconds"] > 0
+    test = read_labelled(DATA / f"ka-T{temperature}.h5", "test")
+    res = evaluate(pred, test)
+    assert len(res["mean"]) == len(test[0].times)
+    assert res["mean"][0] > 0.65 and res["mean"].min() > floor
+    assert load_checkpoint(resolve(f"{name}-bapst"))[1]["architecture"] == "bapst"

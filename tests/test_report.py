@@ -1,0 +1,29 @@
+"""The report end to end: evaluation, baselines, ceiling, probe and figures in one HTML page."""
+import numpy as np
+
+from glassnet.cli import main
+from glassnet.core import Configuration
+from glassnet.formats.hdf5 import write_dataset
+from glassnet.training import save_checkpoint
+
+from conftest import random_system
+
+
+def test_report_end_to_end(tmp_path, two_step_predictor):
+    rng = np.random.default_rng(0)
+    configs = []
+    for split in ["train", "train", "valid", "test"]:
+        pos, typ, box = random_system(300, seed=int(rng.integers(1000)))
+        configs.append(Configuration(pos, typ, box, np.stack([pos[:, 0], pos[:, 1]]),
+                                     metadata={"split": split, "noise_ceiling": [0.9, 0.8]}))
+    write_dataset(tmp_path / "toy.h5", configs, [1.0, 10.0], {"temperature": 1.0})
+    ckpt = tmp_path / "k2.pt"
+    save_checkpoint(ckpt, two_step_predictor.model, dict(two_step_predictor.meta))
+    assert main(["report", str(ckpt), str(tmp_path / "toy.h5"), "--out-dir", str(tmp_path / "rep"),
+                 "--marked", "2", "--no-descriptors"]) == 0
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert html.count("data:image/png;base64") == 5
+    assert "noise ceiling" in html and "potential_energy" in html
+    assert main(["figures", "--results", str(tmp_path / "rep" / "results.csv"), "--probe",
+                 str(tmp_path / "rep" / "probe.json"), "--out-dir", str(tmp_path / "figs")]) == 0
+    assert (tmp_path / "figs" / "r_vs_time.pdf").exists()

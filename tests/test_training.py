@@ -1,0 +1,96 @@
+"""Training: overfitting the published unit-test system, resuming to the same weights, refusing a
+foreign run, per-configuration normalisation, seeding without global state."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from glassnet.core import Configuration, ModelError
+from glassnet.graph import build_graph
+from glassnet.models import EquivariantConfig, ModelConfig
+from glassnet.observables import pearson_r
+from glassnet.training import Predictor, TrainConfig, Trainer, load_checkpoint, train
+
+from conftest import bapst_configuration, random_system
+
+
+def test_overfit_test_small(tmp_path, test_small):
+    """As in the published unit test: cutoff 5, 2 steps, MLP 32-32 fits test_small to r > 0.99."""
+    c = bapst_configuration(test_small)
+    trainer = train([c], [c], tmp_path, ModelConfig(hidden=32, steps=2, r_cut=5.0, n_outputs=1),
+                    TrainConfig(steps=400, lr=1e-3, eval_every=100, augment=False),
+                    output_index=[9], progress=False)
+    assert trainer.history[-1]["valid_r_mean"] > 0.99
+    assert (tmp_path / "metrics.csv").read_text().startswith("step,train_loss,valid_r_mean")
+
+
+def _toy_dataset(n_configs=3, seed=0):
+    """Synthetic targets that depend on local structure (number of close neighbours)."""
+    out = []
+    for k in range(n_configs):
+        pos, typ, box = random_system(150, seed + k)
+        g = build_graph(pos, typ, box, 1.2, self_edges=False)
+        deg = np.bincount(g.receivers, minlength=len(pos)).astype(float)
+        out.append(Configuration(pos, typ, box, np.stack([deg, deg ** 0.5]), np.array([1.0, 10.0])))
+    return out
+
+
+def test_training_resumes_to_the_same_result(tmp_path):
+    data = _toy_dataset()
+    mcfg = ModelConfig(hidden=16, steps=2, n_outputs=2)
+    full = Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=40, eval_every=10, lr=1e-3), tmp_path / "a")
+    full.run(progress=False)
+    first = Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=20, eval_every=10, lr=1e-3), tmp_path / "b")
+    first.run(progress=False)                       # stands for a run killed after step 20
+    resumed = Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=40, eval_every=10, lr=1e-3), tmp_path / "b")
+    assert resumed.step == 20
+    resumed.run(progress=False)
+    for (n, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.equal(a, b), n
+    model, meta = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert meta["step"] == 40 and meta["train_config"]["seed"] == 0
+    assert meta["versions"]["glassnet"] and meta["training_data"]["n_configurations"] == 2
+
+
+def test_resume_with_another_seed_is_refused(tmp_path):
+    data = _toy_dataset()
+    mcfg = ModelConfig(hidden=16, steps=1, n_outputs=2)
+    Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=10, eval_every=10), tmp_path).run(progress=False)
+    with pytest.raises(ModelError, match="another model, outputs or seed"):
+        Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=20, eval_every=10, seed=1), tmp_path)
+
+
+def test_model_learns_a_neighbour_count_with_per_config_normalisation(reference_configs, tmp_path):
+    """A target only message passing can know: the number of neighbours within 1.3 sigma."""
+    def labelled(c):
+        d = c.positions[None] - c.positions[:, None]
+        d -= c.box * np.round(d / c.box)
+        count = ((np.linalg.norm(d, axis=-1) < 1.3).sum(1) - 1).astype(float)
+        return replace(c, targets=np.stack([count, count ** 2]), times=np.array([1.0, 2.0]))
+
+    train_set, valid_set = [labelled(c) for c in reference_configs[:2]], [labelled(reference_configs[2])]
+    trainer = Trainer(train_set, valid_set, EquivariantConfig(hidden=16, layers=1, n_outputs=2),
+                      TrainConfig(steps=150, lr=3e-3, schedule="cosine", warmup=10, eval_every=50,
+                                  normalize="per-config", loss_types=(0, 1)), tmp_path)
+    trainer.run(progress=False)
+    assert trainer.best_r > 0.8
+    # predictions come back in target units: per-type averages of the training configurations
+    pred = Predictor(tmp_path / "best.pt").predict(valid_set[0])
+    a = valid_set[0].types == 0
+    assert pearson_r(pred[a, 0], valid_set[0].targets[0][a]) > 0.8
+    assert abs(pred[a, 0].mean() - valid_set[0].targets[0][a].mean()) < 2.0
+
+
+def test_training_leaves_the_global_rng_alone(tmp_path):
+    """Seeding is per run (issue 15): the trainer draws its weights without touching torch's global RNG,
+    and two runs with one seed start from the same weights."""
+    data = _toy_dataset()
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    a = Trainer(data[:2], data[2:], ModelConfig(hidden=8, steps=1, n_outputs=2), TrainConfig(steps=1), tmp_path / "a")
+    assert torch.equal(torch.rand(3), expected)
+    b = Trainer(data[:2], data[2:], ModelConfig(hidden=8, steps=1, n_outputs=2), TrainConfig(steps=1), tmp_path / "b")
+    for x, y in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(x, y)
