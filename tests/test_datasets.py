@@ -88,3 +88,22 @@ def test_add_inherent_states_is_resumable_and_atomic(tmp_path, monkeypatch):
     assert not (tmp_path / "d.h5.inherent.parts").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.h5"]        # no temporary file left
 
+
+
+def test_parallel_quench_matches_serial_and_redoes_foreign_pieces(tmp_path):
+    """The Dask quench gives the serial file byte for byte; a leftover piece made with another tolerance is
+    not reused (it used to be)."""
+    configs = read_dataset(REFERENCE).configurations[:3]
+    plain = [replace(c, inherent=None, metadata={"split": "train"}) for c in configs]
+    serial, parallel = tmp_path / "s.h5", tmp_path / "p.h5"
+    write_dataset(serial, plain, configs[0].times)
+    write_dataset(parallel, plain, configs[0].times)
+    parts = tmp_path / "p.h5.inherent.parts"
+    parts.mkdir()
+    loose = datasets.inherent_state(plain[1].positions, plain[1].types, plain[1].box, ftol=1e-1)
+    datasets.save_npz(parts / "00001.npz", positions=loose.positions, energies=loose.energies,
+                      forces=loose.forces, max_force=loose.max_force, ftol=loose.ftol)
+    add_inherent_states(serial, progress=False)
+    add_inherent_states(parallel, progress=False, workers=2, chunk=1)
+    assert serial.read_bytes() == parallel.read_bytes()
+    assert read_dataset(parallel).configurations[1].inherent.ftol == 1e-6

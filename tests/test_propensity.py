@@ -47,3 +47,39 @@ def test_spec_errors_are_parameter_errors():
         DatasetSpec(n_replicas=1)
     assert PROTOCOLS["iso"] is simulate_iso
     assert DatasetSpec.from_json(DatasetSpec(n=500).to_json()) == DatasetSpec(n=500)
+
+
+def test_single_run_labels_share_the_chain_and_resume(tmp_path):
+    """Single-run labels start from the iso protocol's own equilibrated states (same seed, same chain), the
+    label at origin 0 is one replica of the iso propensity, the labels grow with time and the vectors
+    match them; a run removed from the folder of pieces is redone to the same numbers."""
+    from glassnet.propensity import SingleRunSpec, simulate_single
+
+    common = dict(temperature=1.0, n=300, times=(0.165, 0.52, 1.65), equilibration_taus=2.0, seed=3)
+    iso = simulate_iso(DatasetSpec(n_configs=2, splits=(1, 1, 0), n_replicas=8, **common), tmp_path / "iso",
+                       workers=1, progress=False)
+    spec = SingleRunSpec(n_runs=2, n_origins=4, origin_spacing=2.0, **common)
+    single = simulate_single(spec, tmp_path / "single", workers=1, progress=False)
+    assert len(single.configurations) == 8 and single.metadata["n_replicas"] == 1
+    for k in range(2):
+        first = single.configurations[4 * k]
+        assert first.metadata["run"] == k and first.metadata["origin_time"] == 0.0
+        assert np.array_equal(first.positions, iso.configurations[k].positions)   # the same chain
+        a = first.types == 0
+        r = [pearson_r(first.targets[j][a], iso.configurations[k].targets[j][a]) for j in range(3)]
+        assert 0.3 < r[0] < 0.95                     # one noisy replica of an 8-replica mean
+    labels = np.array([c.targets.mean(axis=1) for c in single.configurations])   # (configs, T)
+    iso_means = np.array([c.targets.mean(axis=1) for c in iso.configurations])
+    assert np.all(np.diff(labels, axis=1) > 0)
+    # the same liquid: the mean label agrees with the iso mean displacement within the origins' spread
+    se = labels.std(axis=0, ddof=1) / np.sqrt(len(labels))
+    assert np.all(np.abs(labels.mean(axis=0) - iso_means.mean(axis=0)) < 3 * se + 0.01 * iso_means.mean(axis=0))
+    c = single.configurations[5]
+    assert np.allclose(np.linalg.norm(c.metadata["displacement_vectors"], axis=-1), c.targets, atol=1e-5)
+    assert c.metadata["origin_time"] == 2.0 and not np.array_equal(c.positions, single.configurations[4].positions)
+    (tmp_path / "single" / "run_00001.npz").unlink()
+    again = simulate_single(spec, tmp_path / "single", workers=1, progress=False)
+    assert all(np.array_equal(a.targets, b.targets) for a, b in zip(single.configurations, again.configurations))
+    with pytest.raises(ParameterError, match="different parameters"):
+        simulate_single(SingleRunSpec(n_runs=3, n_origins=4, origin_spacing=2.0, **common), tmp_path / "single",
+                        workers=1, progress=False)

@@ -61,6 +61,11 @@ def _write_configuration(parent, name, c: Configuration, n_times: int) -> None:
         disp = np.asarray(disp, np.float32)
         g.create_dataset("displacements", data=disp, chunks=(1,) + disp.shape[1:],
                          compression="gzip", compression_opts=4, shuffle=True, **kw)
+    vectors = extra.pop("displacement_vectors", None)
+    if vectors is not None:
+        vectors = np.asarray(vectors, np.float32)
+        g.create_dataset("displacement_vectors", data=vectors, chunks=(1,) + vectors.shape[1:],
+                         compression="gzip", compression_opts=4, shuffle=True, **kw)
     fs = extra.pop("fs", None)
     if fs is not None:
         g.create_dataset("fs", data=np.asarray(fs, np.float64), **kw)
@@ -70,7 +75,8 @@ def _write_configuration(parent, name, c: Configuration, n_times: int) -> None:
         write_inherent(g, c.inherent, c.n)
 
 
-def write_inherent(group, state: InherentState, n: int) -> None:
+def write_inherent(group, state: InherentState, n: int,
+                   method: str = "LAMMPS FIRE minimisation of the KA potential") -> None:
     """Store an :class:`InherentState` as the ``inherent`` subgroup of a configuration group."""
     arrays = {"positions": (np.asarray(state.positions, np.float64), (n, 3)),
               "energies": (np.asarray(state.energies, np.float64), (n,)),
@@ -85,7 +91,7 @@ def write_inherent(group, state: InherentState, n: int) -> None:
         g.create_dataset(name, data=a, track_times=False)
     g.attrs["max_force"] = float(state.max_force)
     g.attrs["ftol"] = float(state.ftol)
-    g.attrs["method"] = "LAMMPS FIRE minimisation of the KA potential"
+    g.attrs["method"] = method
 
 
 def _read_inherent(group) -> InherentState | None:
@@ -102,7 +108,8 @@ def read_dataset(path, load_displacements: bool = False) -> Dataset:
     Args:
         path: the .h5 file.
         load_displacements: also load the per-replica displacements (R, T, N) into
-            ``metadata['displacements']`` (large).
+            ``metadata['displacements']``, and the displacement vectors (T, N, 3) of single-run labels
+            into ``metadata['displacement_vectors']`` (large).
 
     Raises:
         FormatError: not an HDF5 file, truncated, or not a glassnet dataset (the message says which).
@@ -132,6 +139,8 @@ def read_dataset(path, load_displacements: bool = False) -> Dataset:
                     cmeta["fs"] = g["fs"][()]
                 if load_displacements and "displacements" in g:
                     cmeta["displacements"] = g["displacements"][()]
+                if load_displacements and "displacement_vectors" in g:
+                    cmeta["displacement_vectors"] = g["displacement_vectors"][()]
                 targets = g["propensity"][()] if "propensity" in g else None
                 configs.append(Configuration(g["positions"][()], g["types"][()].astype(np.int64),
                                              g["box"][()], targets, times if targets is not None else None,

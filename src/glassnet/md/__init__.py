@@ -12,7 +12,7 @@ from ..core import InherentState, SimulationError
 from .base import Engine, Thermo
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "INHERENT_FTOL", "Engine", "Thermo", "engine_class",
-           "create_engine", "available_engines", "inherent_state"]
+           "create_engine", "available_engines", "inherent_state", "inherent_states"]
 
 #: engine name -> "module:class" (imported on first use, so an engine's library loads only when needed)
 ENGINES = {
@@ -55,14 +55,30 @@ def available_engines() -> list[str]:
     return out
 
 
-def inherent_state(positions, types, box, ftol: float = INHERENT_FTOL,
-                   engine: str | None = None) -> InherentState:
-    """Quench one configuration to its inherent state (FIRE; see :meth:`Engine.inherent_state`).
+def inherent_state(positions, types, box, ftol: float = INHERENT_FTOL, engine: str | None = None,
+                   style: str = "fire", pre_ftol: float | None = None) -> InherentState:
+    """Quench one configuration to its inherent state (see :meth:`Engine.inherent_state`).
 
     Args:
         positions: (N, 3) positions (sigma); types: (N,) 0/1; box: (3,) or scalar (sigma).
         ftol: stopping tolerance on the global force 2-norm (epsilon/sigma).
         engine: registry name of the MD engine (default :data:`DEFAULT_ENGINE`).
+        style: minimiser ('fire' or 'cg'); pre_ftol: a FIRE quench to this tolerance first.
     """
     with create_engine(positions, types, box, engine) as sim:
-        return sim.inherent_state(ftol=ftol)
+        return sim.inherent_state(ftol=ftol, style=style, pre_ftol=pre_ftol)
+
+
+def inherent_states(configurations, ftol: float = INHERENT_FTOL, engine: str | None = None,
+                    style: str = "fire", pre_ftol: float | None = None) -> list[dict]:
+    """Quench several configurations in one process (a Dask work unit of the parallel quench).
+
+    Args:
+        configurations: list of (positions (N, 3), types (N,), box (3,)) tuples (sigma).
+
+    Returns:
+        one dict of :class:`~glassnet.core.InherentState` fields per configuration.
+    """
+    from dataclasses import asdict
+
+    return [asdict(inherent_state(p, t, b, ftol, engine, style, pre_ftol)) for p, t, b in configurations]

@@ -192,11 +192,14 @@ class Engine(abc.ABC):
             out[k] = self.positions
         return out
 
-    def inherent_state(self, ftol: float = 1e-6, max_iter: int = 100_000) -> InherentState:
+    def inherent_state(self, ftol: float = 1e-6, max_iter: int = 100_000, style: str = "fire",
+                       pre_ftol: float | None = None) -> InherentState:
         """Quench the current configuration to its inherent state (local potential-energy minimum).
 
-        FIRE minimisation stopped when the 2-norm of the global 3N force vector falls below ``ftol``
-        (epsilon/sigma). The engine keeps the inherent state afterwards.
+        Minimisation (``style``: 'fire' by default, or 'cg') stopped when the 2-norm of the global 3N force
+        vector falls below ``ftol`` (epsilon/sigma); with ``pre_ftol`` a FIRE quench to that looser
+        tolerance comes first (FIRE's damped dynamics choose the basin, the second stage converges in
+        it). The engine keeps the inherent state afterwards.
 
         Returns:
             :class:`~glassnet.core.InherentState`: positions unwrapped so that ``positions - start`` is
@@ -204,7 +207,9 @@ class Engine(abc.ABC):
             the configuration before the quench and the largest remaining force (epsilon/sigma).
         """
         forces = self.forces
-        max_force = self.minimize(etol=0.0, ftol=ftol, max_iter=max_iter)
+        if pre_ftol is not None:
+            self.minimize(etol=0.0, ftol=pre_ftol, max_iter=max_iter)
+        max_force = self.minimize(etol=0.0, ftol=ftol, max_iter=max_iter, style=style)
         return InherentState(self.positions, self.per_particle_energy, forces, max_force, ftol)
 
     @classmethod

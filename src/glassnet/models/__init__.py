@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from ..core import ModelError
 from . import bapst, equivariant
-from .base import (Architecture, GlassModel, build_config, pick_device, predict_nodes, predict_tensors,
-                   subset_inputs, symmetry_spread)
+from .base import (Architecture, GlassModel, build_config, compiled, pick_device, predict_nodes,
+                   predict_tensors, subset_inputs, symmetry_spread)
 from .bapst import BapstGN, ModelConfig, graph_to_tensors, import_bapst_weights
 from .equivariant import EquivariantConfig, EquivariantGN
 
 __all__ = ["ARCHITECTURES", "Architecture", "GlassModel", "BapstGN", "ModelConfig", "EquivariantGN",
-           "EquivariantConfig", "ModelError", "architecture", "architecture_of", "build_config",
+           "EquivariantConfig", "ModelError", "architecture", "architecture_of", "build_config", "compiled",
            "graph_to_tensors", "import_bapst_weights", "pick_device", "predict_tensors", "predict_nodes",
            "subset_inputs", "symmetry_spread"]
 

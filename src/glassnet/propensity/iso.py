@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..core import Configuration, Dataset, ParameterError, SimulationError
-from ..forcefield import lattice_configuration
+from ..core import Configuration, Dataset, ParameterError
 from ..md import create_engine, engine_class
 from ..observables import IS_VALUES, Q_PEAK, crossing_times, fs_isotropic, noise_ceiling
-from .jobs import dask_client, save_npz
+from .chain import run_chain, state_file, types_and_box
+from .jobs import dask_client
 from .spec import DatasetSpec
 
 __all__ = ["run_replicas", "simulate_iso", "split_names"]
@@ -78,67 +78,6 @@ def run_replicas(positions, types, box, temperature: float, times, seeds, dt: fl
             "times": np.round(np.round(t / dt) * dt, 10)}
 
 
-def _measure_tau_alpha(sim, spec: DatasetSpec):
-    """tau_alpha (tau) from F_s(q, t) of the A particles along one NVE trajectory from the current state."""
-    t_max = 10.0
-    while True:
-        start = sim.positions
-        grid = np.geomspace(spec.dt, t_max, 60)
-        traj = sim.trajectory(grid)
-        d = np.linalg.norm(traj - start, axis=-1)[:, sim.types == 0]
-        fs_t, fs = np.round(grid / spec.dt) * spec.dt, fs_isotropic(d, spec.q)
-        tau = crossing_times(fs_t, fs, [np.exp(-1.0)])[0]
-        if np.isfinite(tau):
-            return float(tau), fs_t, fs
-        if t_max >= 1e5:
-            raise SimulationError(f"F_s did not reach 1/e within {t_max:g} tau at T={spec.temperature}")
-        t_max *= 4
-
-
-def _pilot_task(spec: DatasetSpec, engine: str | None = None, max_rounds: int = 5) -> dict:
-    """Melt, quench to T, and measure tau_alpha from F_s(q, t) along NVE trajectories.
-
-    A freshly quenched liquid relaxes faster than an equilibrated one, so the measurement is repeated
-    after equilibrating for 3 x the last estimate, until two estimates agree within 25%.
-    """
-    with create_engine(*lattice_configuration(spec.n, spec.density, seed=spec.seed), engine,
-                       dt=spec.dt) as sim:
-        sim.minimize()
-        sim.thermalize(2.0, seed=spec.seed)
-        sim.run(int(round(20.0 / spec.dt)), temperature=2.0)
-        sim.run(int(round(max(spec.min_equilibration, 20.0) / spec.dt)), temperature=spec.temperature)
-        history = []
-        fs_t = fs = None
-        if spec.tau_alpha is not None:
-            history = [float(spec.tau_alpha)]
-        else:
-            for _ in range(max_rounds):
-                tau, fs_t, fs = _measure_tau_alpha(sim, spec)
-                history.append(tau)
-                if len(history) > 1 and abs(history[-1] / history[-2] - 1) < 0.25:
-                    break
-                sim.run(int(round(3 * tau / spec.dt)), temperature=spec.temperature)
-        return {"tau_alpha_pilot": history[-1], "tau_alpha_history": np.asarray(history),
-                "positions": sim.positions, "velocities": sim.velocities,
-                "pilot_fs_times": fs_t, "pilot_fs": fs}
-
-
-def _types_and_box(spec: DatasetSpec):
-    """The particle types (fixed by the seed) and box lengths (sigma) of a dataset's system."""
-    _, types, box = lattice_configuration(spec.n, spec.density, seed=spec.seed)
-    return types, box
-
-
-def _segment_task(spec: DatasetSpec, positions, velocities, duration: float,
-                  engine: str | None = None) -> dict:
-    """NVT at T for `duration` tau from a saved state; returns the new state (fresh engine instance)."""
-    types, box = _types_and_box(spec)
-    with create_engine(positions, types, box, engine, dt=spec.dt) as sim:
-        sim.velocities = velocities
-        sim.run(int(round(duration / spec.dt)), temperature=spec.temperature)
-        return {"positions": sim.positions, "velocities": sim.velocities}
-
-
 # ------------------------------------------------------------------------------------------------
 # The job
 # ------------------------------------------------------------------------------------------------
@@ -151,7 +90,7 @@ class _Job:
     box: np.ndarray = field(init=False)
 
     def __post_init__(self):
-        self.types, self.box = _types_and_box(self.spec)
+        self.types, self.box = types_and_box(self.spec)
 
     def chunks(self):
         r, step = self.spec.n_replicas, self.spec.replicas_per_task
@@ -160,8 +99,6 @@ class _Job:
     def replica_file(self, k: int, a: int, b: int) -> Path:
         return self.parts / f"replicas_{k:05d}_{a:03d}-{b:03d}.npz"
 
-    def state_file(self, k: int) -> Path:
-        return self.parts / f"state_{k:05d}.npz"
 
 
 def split_names(spec: DatasetSpec) -> list[str]:
@@ -207,8 +144,23 @@ def simulate_iso(spec: DatasetSpec, parts, scheduler: str | None = None, workers
     bar = tqdm(total=1 + spec.n_configs + n_rep_tasks, disable=not progress, desc="simulate",
                unit="task")
     client, cluster = dask_client(scheduler, workers)
+    sample_t = spec.sample_times()
+
+    def submit_replicas(k, state):
+        out = []
+        for a, b in job.chunks():
+            f = job.replica_file(k, a, b)
+            if f.exists():
+                bar.update(1)
+                continue
+            seeds = [_replica_seed(spec.seed, k, r) for r in range(a, b)]
+            out.append((f, client.submit(run_replicas, state["positions"], job.types, job.box,
+                                         spec.temperature, sample_t, seeds, spec.dt, spec.q, engine,
+                                         pure=False)))
+        return out
+
     try:
-        _run_job(job, client, bar)
+        run_chain(spec, parts, spec.n_configs, client, bar, submit_replicas, engine)
     finally:
         bar.close()
         client.close()
@@ -226,7 +178,7 @@ def _assemble(job: _Job) -> Dataset:
     sample_t = spec.sample_times()
     prop_idx = np.searchsorted(sample_t, np.round(np.asarray(spec.times) / spec.dt) * spec.dt - 1e-9)
     for k in range(spec.n_configs):
-        state = np.load(job.state_file(k + 1))
+        state = np.load(state_file(parts, k + 1))
         reps = [np.load(job.replica_file(k, a, b)) for a, b in job.chunks()]
         disp_all = np.concatenate([r["displacements"] for r in reps])            # (R, T_sample, N)
         total = sum(r["propensity"] * len(r["displacements"]) for r in reps) / spec.n_replicas
@@ -253,64 +205,3 @@ def _assemble(job: _Job) -> Dataset:
         "propensity_definition": "mean over replicas of |r_i(t) - r_i(0)| (unwrapped), sigma",
     }
     return Dataset(configs, sample_t[prop_idx], meta)
-
-
-def _run_job(job: _Job, client, bar) -> None:
-    """Submit what is missing; the chain of configurations and the replicas overlap on the workers."""
-    from dask.distributed import as_completed
-
-    spec, parts = job.spec, job.parts
-    sample_t = spec.sample_times()
-    pending = as_completed([])
-    futures = {}
-
-    def submit_replicas(k, state):
-        for a, b in job.chunks():
-            f = job.replica_file(k, a, b)
-            if f.exists():
-                bar.update(1)
-                continue
-            seeds = [_replica_seed(spec.seed, k, r) for r in range(a, b)]
-            fut = client.submit(run_replicas, state["positions"], job.types, job.box, spec.temperature,
-                                sample_t, seeds, spec.dt, spec.q, job.engine, pure=False)
-            futures[fut] = ("replicas", k, a, b)
-            pending.add(fut)
-
-    def submit_segment(k, state, tau):
-        duration = max(spec.equilibration_taus * tau, spec.min_equilibration) if k == 0 \
-            else spec.spacing_taus * tau
-        fut = client.submit(_segment_task, spec, state["positions"], state["velocities"], duration,
-                            job.engine, pure=False)
-        futures[fut] = ("segment", k + 1)
-        pending.add(fut)
-
-    pilot_file = parts / "pilot.npz"
-    if not pilot_file.exists():
-        res = client.submit(_pilot_task, spec, job.engine, pure=False).result()
-        save_npz(pilot_file, **{k: (np.nan if v is None else v) for k, v in res.items()})
-    pilot = dict(np.load(pilot_file))
-    tau = float(pilot["tau_alpha_pilot"])
-    bar.update(1)
-    # walk the chain as far as it is saved
-    state, k = pilot, 0
-    while k < spec.n_configs and job.state_file(k + 1).exists():
-        state = dict(np.load(job.state_file(k + 1)))
-        bar.update(1)
-        submit_replicas(k, state)
-        k += 1
-    if k < spec.n_configs:
-        submit_segment(k, state, tau)
-    for fut in pending:
-        what = futures.pop(fut)
-        res = fut.result()
-        if what[0] == "segment":
-            kk = what[1]
-            save_npz(job.state_file(kk), positions=res["positions"], velocities=res["velocities"])
-            bar.update(1)
-            submit_replicas(kk - 1, res)
-            if kk < spec.n_configs:
-                submit_segment(kk, res, tau)
-        else:
-            _, kk, a, b = what
-            save_npz(job.replica_file(kk, a, b), **res)
-            bar.update(1)

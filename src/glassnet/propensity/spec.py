@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
+from typing import ClassVar
 
 import numpy as np
 
 from ..core import ParameterError
 from ..observables import Q_PEAK
 
-__all__ = ["DatasetSpec", "PRESETS", "with_overrides", "half_decades"]
+__all__ = ["DatasetSpec", "SingleRunSpec", "PRESETS", "with_overrides", "half_decades", "spec_from_json"]
 
 
 def half_decades(t0: float, t1: float) -> list[float]:
@@ -40,6 +41,9 @@ class DatasetSpec:
         fs_points_per_decade: density of the extra log grid on which F_s is sampled.
         replicas_per_task: replicas per Dask task.
     """
+
+    #: the protocol this spec is for (a key of glassnet.propensity.PROTOCOLS; not a field)
+    protocol: ClassVar[str] = "iso"
 
     temperature: float = 0.64
     n: int = 1000
@@ -90,9 +94,92 @@ class DatasetSpec:
         return np.round(steps[steps > 0] * self.dt, 10)
 
 
+@dataclass(frozen=True)
+class SingleRunSpec:
+    """Everything that determines a single-run label dataset (recorded in the file).
+
+    From each of ``n_runs`` equilibrated states (the chain of the iso-configurational protocol: pilot,
+    NVT equilibration, states ``spacing_taus`` x tau_alpha apart) one NVE run starts with fresh
+    Maxwell-Boltzmann velocities. Its configurations at the time origins s_j = j * ``origin_spacing``
+    (j = 0 ... ``n_origins`` - 1) are labelled with their own displacements |r_i(s_j + t) - r_i(s_j)| at
+    the output ``times``: one run, so a label is noisy, but its mean over velocities is the propensity.
+    There is no noise ceiling (R = 1): score networks trained on these on iso-configurational test data.
+
+    Attributes:
+        temperature: T (epsilon/k_B); n: particles; density: number density (sigma^-3).
+        n_runs: independent NVE runs (equilibrated starting states).
+        n_origins: time origins per run, each a labelled configuration.
+        origin_spacing: time between origins (tau).
+        times: label times (tau), increasing.
+        split: the split every configuration of the file belongs to.
+        dt, seed, equilibration_taus, spacing_taus, tau_alpha, min_equilibration, q: as in
+            :class:`DatasetSpec`.
+    """
+
+    protocol: ClassVar[str] = "single-run"
+
+    temperature: float = 0.64
+    n: int = 1000
+    density: float = 1.2
+    n_runs: int = 12
+    n_origins: int = 25
+    origin_spacing: float = 4.0
+    times: tuple = tuple(half_decades(0.165, 52))
+    split: str = "train"
+    dt: float = 0.005
+    seed: int = 0
+    equilibration_taus: float = 10.0
+    spacing_taus: float = 1.0
+    tau_alpha: float | None = None
+    min_equilibration: float = 50.0
+    q: float = Q_PEAK
+
+    def __post_init__(self):
+        t = np.asarray(self.times, dtype=float)
+        if t.ndim != 1 or len(t) == 0 or np.any(t <= 0) or np.any(np.diff(t) <= 0):
+            raise ParameterError(f"times={list(self.times)}; expected increasing positive times (tau)")
+        if self.n_runs < 1 or self.n_origins < 1:
+            raise ParameterError(f"n_runs={self.n_runs}, n_origins={self.n_origins}; expected >= 1 each")
+        if not self.origin_spacing > 0:
+            raise ParameterError(f"origin_spacing={self.origin_spacing}; expected > 0 (tau)")
+        if self.split not in ("train", "valid", "test"):
+            raise ParameterError(f"split={self.split!r}; expected 'train', 'valid' or 'test'")
+        if self.spacing_taus < 1:
+            raise ParameterError(f"spacing_taus={self.spacing_taus}; runs must start >= 1 tau_alpha apart")
+        if self.temperature <= 0 or self.n < 2 or self.density <= 0 or self.dt <= 0:
+            raise ParameterError(f"invalid state point or time step in {self}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SingleRunSpec":
+        d = json.loads(text)
+        d["times"] = tuple(d["times"])
+        return cls(**d)
+
+    @property
+    def n_configs(self) -> int:
+        """Labelled configurations: n_runs x n_origins."""
+        return self.n_runs * self.n_origins
+
+    def origins(self) -> np.ndarray:
+        """(n_origins,) time origins (tau) after the start of each run, on the dt grid."""
+        return np.round(np.arange(self.n_origins) * self.origin_spacing / self.dt) * self.dt
+
+    def md_time(self) -> float:
+        """NVE time (tau) of one run: the last origin plus the longest label time."""
+        return float(self.origins()[-1] + max(self.times))
+
+
+def spec_from_json(text: str, protocol: str = "iso"):
+    """The spec recorded in a file (its ``spec`` attribute) for the given protocol."""
+    return {"iso": DatasetSpec, "single-run": SingleRunSpec}[protocol].from_json(text)
+
+
 #: Named presets following the published grids (density 1.2). Sizes are chosen for a small cluster or a
 #: patient workstation; override n, n_configs, n_replicas on the command line.
-PRESETS: dict[str, DatasetSpec] = {
+PRESETS: dict = {
     "small": DatasetSpec(),
     # the reference datasets in data/reference (~0.5 and ~1.3 CPU-hours here); tau_alpha 8.2 and 28.1 tau
     "ka-T0.64": DatasetSpec(temperature=0.64, n=1000, n_configs=8, splits=(6, 1, 1),
@@ -107,12 +194,26 @@ PRESETS: dict[str, DatasetSpec] = {
     "ka-T0.44-bapst": DatasetSpec(temperature=0.44, n=4096, n_configs=10, splits=(6, 2, 2),
                                   times=(0.132, 0.435), dt=0.003, equilibration_taus=0.0,
                                   tau_alpha=5890.0, min_equilibration=0.0),
+    # single-run labels (issue 16): 12 runs x 25 origins 4 tau apart, the reference grids
+    "single-T0.64": SingleRunSpec(temperature=0.64, n_runs=12, n_origins=25, origin_spacing=4.0,
+                                  times=tuple(half_decades(0.165, 52))),
+    "single-T0.56": SingleRunSpec(temperature=0.56, n_runs=12, n_origins=25, origin_spacing=8.0,
+                                  times=tuple(half_decades(0.165, 165))),
 }
 
 
-def with_overrides(spec: DatasetSpec, **kwargs) -> DatasetSpec:
-    """A copy of a spec with the non-None keyword values replaced (splits rescaled if C changes)."""
+def with_overrides(spec, **kwargs):
+    """A copy of a spec with the non-None keyword values replaced (splits rescaled if C changes).
+
+    Raises:
+        ParameterError: a value given for a field the spec's protocol does not have.
+    """
     kw = {k: v for k, v in kwargs.items() if v is not None}
+    names = {f.name for f in fields(spec)}
+    foreign = sorted(set(kw) - names)
+    if foreign:
+        raise ParameterError(f"{', '.join(foreign)} do(es) not apply to the {spec.protocol} protocol; its "
+                             f"parameters: {', '.join(sorted(names))}")
     if "n_configs" in kw and "splits" not in kw:
         c = kw["n_configs"]
         n_valid = max(1, round(c * spec.splits[1] / spec.n_configs)) if c >= 3 else 0

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..core import Configuration, ModelError
 from ..md import inherent_state
-from ..models import predict_tensors
+from ..models import compiled, predict_tensors
 from ..pretrained import resolve
 from .checkpoint import load_checkpoint
 
@@ -26,9 +26,12 @@ class Predictor:
             rounding for models that are invariant by construction.
         engine: MD engine that quenches configurations for models that read the inherent state (default:
             :data:`glassnet.md.DEFAULT_ENGINE`).
+        compile: run the networks through ``torch.compile`` (:func:`glassnet.models.compiled`): faster
+            for many or large configurations after a compilation on the first one.
     """
 
-    def __init__(self, checkpoint, device=None, symmetrize: bool = False, engine: str | None = None):
+    def __init__(self, checkpoint, device=None, symmetrize: bool = False, engine: str | None = None,
+                 compile: bool = False):
         paths = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
         if not paths:
             raise ModelError("no checkpoint given")
@@ -45,6 +48,7 @@ class Predictor:
                 raise ModelError("the ensemble's checkpoints predict different outputs or times")
         self.symmetrize = symmetrize
         self.engine = engine
+        self._forward = {id(m): (compiled(m) if compile else m) for m, *_ in self.members}
 
     @property
     def times(self):
@@ -82,6 +86,6 @@ class Predictor:
         types = np.asarray(config.types)
         outs = []
         for model, _, mean, std in self.members:
-            out = predict_tensors(model, self.inputs(config, model), self.symmetrize)
+            out = predict_tensors(model, self.inputs(config, model), self.symmetrize, self._forward[id(model)])
             outs.append(out * std[0] + mean[0] if len(mean) == 1 else out * std[types] + mean[types])
         return np.mean(outs, axis=0)

@@ -23,7 +23,7 @@ import torch
 
 from ..core import Configuration, ModelError, atomic_write
 from ..graph import CUBE_SYMMETRIES
-from ..models import ARCHITECTURES, ModelConfig, architecture_of, pick_device, predict_tensors
+from ..models import ARCHITECTURES, ModelConfig, architecture_of, compiled, pick_device, predict_tensors
 from ..observables import pearson_r
 from .checkpoint import read_payload, save_checkpoint, versions
 
@@ -49,6 +49,9 @@ class TrainConfig:
         schedule: 'constant' learning rate, or 'cosine' decay to lr/100 over ``steps`` after a
             ``warmup``-step linear ramp.
         weight_decay: AdamW weight decay (0: plain Adam).
+        compile: run the training steps through ``torch.compile`` (:func:`glassnet.models.compiled`):
+            the same steps to float rounding, ~2.8x faster for glassnet's model on a CPU once compiled (a
+            minute or two); worth it for runs of thousands of steps. Checkpoints are the same either way.
     """
 
     steps: int = 1000
@@ -63,6 +66,7 @@ class TrainConfig:
     schedule: str = "constant"
     warmup: int = 0
     weight_decay: float = 0.0
+    compile: bool = False
 
     def __post_init__(self):
         if self.normalize not in ("global", "per-config"):
@@ -176,6 +180,7 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):     # seeded weights without touching the global RNG
             torch.manual_seed(config.seed)
             self.model = arch.model(model_config).to(self.device)
+        self._forward = compiled(self.model) if config.compile else self.model
         params = self.model.parameters()
         self.optimizer = (torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
                           if config.weight_decay else torch.optim.Adam(params, lr=config.lr))
@@ -254,7 +259,7 @@ class Trainer:
             group["lr"] = self.config.lr_at(self.step)
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        pred = self.model(**t)
+        pred = self._forward(**t)
         loss = ((pred - y)[mask] ** 2).mean()
         if not torch.isfinite(loss):
             raise ModelError(f"the loss became {loss.item()} at step {self.step}; stopping")
