@@ -152,8 +152,7 @@ def _quench_parallel(configs, keep, ftol, engine, style, pre_ftol, chunk, worker
     """Quench over Dask, ``chunk`` configurations per task, keeping each result as its task finishes."""
     from dask.distributed import as_completed
 
-    client, cluster = dask_client(scheduler, workers)
-    try:
+    with dask_client(scheduler, workers) as client:
         futures = {}
         for a in range(0, len(configs), chunk):
             batch = configs[a: a + chunk]
@@ -163,7 +162,3 @@ def _quench_parallel(configs, keep, ftol, engine, style, pre_ftol, chunk, worker
         for fut in as_completed(futures):
             for c, s in zip(futures.pop(fut), fut.result()):
                 keep(c, InherentState(**s))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

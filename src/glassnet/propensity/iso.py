@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..core import Configuration, Dataset, ParameterError
+from ..core import Configuration, Dataset
 from ..md import create_engine, engine_class
 from ..observables import IS_VALUES, Q_PEAK, crossing_times, fs_isotropic, noise_ceiling
 from .chain import run_chain, state_file, types_and_box
-from .jobs import dask_client
+from .jobs import claim_parts, dask_client
 from .spec import DatasetSpec
 
 __all__ = ["run_replicas", "simulate_iso", "split_names"]
@@ -129,21 +129,11 @@ def simulate_iso(spec: DatasetSpec, parts, scheduler: str | None = None, workers
     """
     from tqdm.auto import tqdm
 
-    parts = Path(parts)
-    parts.mkdir(parents=True, exist_ok=True)
-    spec_file = parts / "spec.json"
-    if spec_file.exists():
-        old = DatasetSpec.from_json(spec_file.read_text())
-        if old != spec:
-            raise ParameterError(f"{parts} holds an unfinished job with different parameters ({old}); "
-                                 "rerun with the same parameters to resume, or delete that folder")
-    else:
-        spec_file.write_text(spec.to_json())
+    parts = claim_parts(parts, spec)
     job = _Job(spec, parts, engine)
     n_rep_tasks = spec.n_configs * len(job.chunks())
     bar = tqdm(total=1 + spec.n_configs + n_rep_tasks, disable=not progress, desc="simulate",
                unit="task")
-    client, cluster = dask_client(scheduler, workers)
     sample_t = spec.sample_times()
 
     def submit_replicas(k, state):
@@ -159,13 +149,8 @@ def simulate_iso(spec: DatasetSpec, parts, scheduler: str | None = None, workers
                                          pure=False)))
         return out
 
-    try:
+    with dask_client(scheduler, workers) as client, bar:
         run_chain(spec, parts, spec.n_configs, client, bar, submit_replicas, engine)
-    finally:
-        bar.close()
-        client.close()
-        if cluster is not None:
-            cluster.close()
     return _assemble(job)
 
 

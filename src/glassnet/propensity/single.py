@@ -10,16 +10,15 @@ displacements d_i(t) = |r_i(s_j + t) - r_i(s_j)| at the label times: one traject
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from ..core import Configuration, Dataset, ParameterError
+from ..core import Configuration, Dataset
 from ..md import create_engine, engine_class
 from ..observables import Q_PEAK, fs_isotropic
 from .chain import run_chain, types_and_box
-from .jobs import dask_client
+from .jobs import claim_parts, dask_client
 from .spec import SingleRunSpec
 
 __all__ = ["run_origins", "simulate_single"]
@@ -71,16 +70,7 @@ def simulate_single(spec: SingleRunSpec, parts, scheduler: str | None = None, wo
     """
     from tqdm.auto import tqdm
 
-    parts = Path(parts)
-    parts.mkdir(parents=True, exist_ok=True)
-    spec_file = parts / "spec.json"
-    if spec_file.exists():
-        old = SingleRunSpec.from_json(spec_file.read_text())
-        if old != spec:
-            raise ParameterError(f"{parts} holds an unfinished job with different parameters ({old}); "
-                                 "rerun with the same parameters to resume, or delete that folder")
-    else:
-        spec_file.write_text(spec.to_json())
+    parts = claim_parts(parts, spec)
     types, box = types_and_box(spec)
     origins, times = spec.origins(), np.asarray(spec.times, float)
 
@@ -88,7 +78,6 @@ def simulate_single(spec: SingleRunSpec, parts, scheduler: str | None = None, wo
         return parts / f"run_{k:05d}.npz"
 
     bar = tqdm(total=1 + 2 * spec.n_runs, disable=not progress, desc="simulate", unit="task")
-    client, cluster = dask_client(scheduler, workers)
 
     def submit_run(k, state):
         if run_file(k).exists():
@@ -98,13 +87,8 @@ def simulate_single(spec: SingleRunSpec, parts, scheduler: str | None = None, wo
                                             origins, times, _run_seed(spec.seed, k), spec.dt, spec.q,
                                             engine, pure=False))]
 
-    try:
+    with dask_client(scheduler, workers) as client, bar:
         run_chain(spec, parts, spec.n_runs, client, bar, submit_run, engine)
-    finally:
-        bar.close()
-        client.close()
-        if cluster is not None:
-            cluster.close()
     pilot = np.load(parts / "pilot.npz")
     configs = []
     for k in range(spec.n_runs):

@@ -20,8 +20,30 @@ def half_decades(t0: float, t1: float) -> list[float]:
     return [g for g in grid if t0 * 0.9999 <= g <= t1 * 1.0001]
 
 
+class _Spec:
+    """What every protocol's spec shares: the state-point checks and the JSON record."""
+
+    def _check_common(self) -> None:
+        t = np.asarray(self.times, dtype=float)
+        if t.ndim != 1 or len(t) == 0 or np.any(t <= 0) or np.any(np.diff(t) <= 0):
+            raise ParameterError(f"times={list(self.times)}; expected increasing positive times (tau)")
+        if self.spacing_taus < 1:
+            raise ParameterError(f"spacing_taus={self.spacing_taus}; states must be >= 1 tau_alpha apart")
+        if self.temperature <= 0 or self.n < 2 or self.density <= 0 or self.dt <= 0:
+            raise ParameterError(f"invalid state point or time step in {self}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str):
+        d = json.loads(text)
+        tuples = {f.name for f in fields(cls) if isinstance(f.default, tuple)}
+        return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items()})
+
+
 @dataclass(frozen=True)
-class DatasetSpec:
+class DatasetSpec(_Spec):
     """Everything that determines a propensity dataset (recorded in the file).
 
     Attributes:
@@ -63,28 +85,12 @@ class DatasetSpec:
     replicas_per_task: int = 10
 
     def __post_init__(self):
-        t = np.asarray(self.times, dtype=float)
-        if t.ndim != 1 or len(t) == 0 or np.any(t <= 0) or np.any(np.diff(t) <= 0):
-            raise ParameterError(f"times={list(self.times)}; expected increasing positive times (tau)")
+        self._check_common()
         if sum(self.splits) != self.n_configs or len(self.splits) != 3 or min(self.splits) < 0:
             raise ParameterError(f"splits={self.splits} must be (train, valid, test) counts summing to "
                              f"n_configs={self.n_configs}")
         if self.n_replicas < 2:
             raise ParameterError(f"n_replicas={self.n_replicas}; expected >= 2 (the noise ceiling needs two halves)")
-        if self.spacing_taus < 1:
-            raise ParameterError(f"spacing_taus={self.spacing_taus}; configurations must be >= 1 tau_alpha apart")
-        if self.temperature <= 0 or self.n < 2 or self.density <= 0 or self.dt <= 0:
-            raise ParameterError(f"invalid state point or time step in {self}")
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "DatasetSpec":
-        d = json.loads(text)
-        d["times"] = tuple(d["times"])
-        d["splits"] = tuple(d["splits"])
-        return cls(**d)
 
     def sample_times(self) -> np.ndarray:
         """Every time (tau) positions are recorded: the propensity grid and the denser F_s grid."""
@@ -95,7 +101,7 @@ class DatasetSpec:
 
 
 @dataclass(frozen=True)
-class SingleRunSpec:
+class SingleRunSpec(_Spec):
     """Everything that determines a single-run label dataset (recorded in the file).
 
     From each of ``n_runs`` equilibrated states (the chain of the iso-configurational protocol: pilot,
@@ -135,28 +141,13 @@ class SingleRunSpec:
     q: float = Q_PEAK
 
     def __post_init__(self):
-        t = np.asarray(self.times, dtype=float)
-        if t.ndim != 1 or len(t) == 0 or np.any(t <= 0) or np.any(np.diff(t) <= 0):
-            raise ParameterError(f"times={list(self.times)}; expected increasing positive times (tau)")
+        self._check_common()
         if self.n_runs < 1 or self.n_origins < 1:
             raise ParameterError(f"n_runs={self.n_runs}, n_origins={self.n_origins}; expected >= 1 each")
         if not self.origin_spacing > 0:
             raise ParameterError(f"origin_spacing={self.origin_spacing}; expected > 0 (tau)")
         if self.split not in ("train", "valid", "test"):
             raise ParameterError(f"split={self.split!r}; expected 'train', 'valid' or 'test'")
-        if self.spacing_taus < 1:
-            raise ParameterError(f"spacing_taus={self.spacing_taus}; runs must start >= 1 tau_alpha apart")
-        if self.temperature <= 0 or self.n < 2 or self.density <= 0 or self.dt <= 0:
-            raise ParameterError(f"invalid state point or time step in {self}")
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "SingleRunSpec":
-        d = json.loads(text)
-        d["times"] = tuple(d["times"])
-        return cls(**d)
 
     @property
     def n_configs(self) -> int:

@@ -1,0 +1,90 @@
+"""Accuracy per CPU-hour of training labels (issue 16): glassnet's model trained on single-run labels of
+growing budget, scored on the iso-configurational test split next to its noise ceiling and the shipped
+networks trained on 30-replica labels.
+
+    python benchmarks/label_budget.py SINGLE.h5 --valid data/reference/ka-T0.64.h5 \\
+        --test data/reference/ka-T0.64.h5 data/reference/ka-T0.64-b.h5 --origins 9 25 --out-dir runs/budget
+
+For each ``--origins K`` it trains on the first K time origins of every run of SINGLE.h5 (so the MD per
+run is the same trajectory cut short, and the budgets nest), with the recipe of `glassnet train --model
+equivariant`, ``--steps`` steps (compiled), validation on the valid split of ``--valid``, and prints the
+test r (A particles, mean over test configurations) per time. The cost column is CPU-seconds of data on
+this machine: MD at the measured LAMMPS rate (``--steps-per-second``, benchmarks/md_throughput.py) plus one
+quench per labelled configuration (``--quench-seconds``, benchmarks/quench.py); the 30-replica rows count
+R x t_max of MD per configuration and one quench. Every run resumes from its folder.
+"""
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from glassnet.evaluation import evaluate
+from glassnet.formats import read_labelled
+from glassnet.formats.hdf5 import read_dataset
+from glassnet.models import ARCHITECTURES, EquivariantConfig
+from glassnet.runtime import tune_allocator
+from glassnet.training import Predictor, TrainConfig, Trainer
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("single", help="single-run label file with inherent states")
+    ap.add_argument("--valid", required=True, help="iso file whose valid split selects the checkpoint")
+    ap.add_argument("--test", nargs="+", required=True, help="iso files whose test splits are scored")
+    ap.add_argument("--origins", type=int, nargs="+", required=True, help="time origins per run to use")
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--steps-per-second", type=float, default=1900.0, help="LAMMPS NVE rate, N=1000")
+    ap.add_argument("--quench-seconds", type=float, default=3.0, help="FIRE quench per configuration")
+    ap.add_argument("--shipped", nargs="+", default=["ka-T0.64", "ka-T0.64-seed1", "ka-T0.64-seed2"])
+    ap.add_argument("--out-dir", default="runs/budget")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    tune_allocator()
+    ds = read_dataset(args.single)
+    meta = ds.metadata
+    if meta.get("protocol") != "single-run":
+        raise SystemExit(f"{args.single} is not a single-run label file")
+    valid = read_labelled(args.valid, "valid")
+    test = read_labelled(args.test, "test")
+    ceiling = np.mean([c.metadata["noise_ceiling"] for c in test], axis=0)
+    times = list(test[0].times)
+    spacing, dt = meta["origin_spacing"], meta["dt"]
+    rate = args.steps_per_second * dt          # tau of MD per CPU-second
+
+    def row(label, r, cost, n_configs):
+        cells = " ".join(f"{x:.3f} [{x / c:.2f}]" for x, c in zip(r, ceiling))
+        print(f"| {label} | {n_configs} | {cost / 3600:.2f} | {cells} |", flush=True)
+
+    print(f"test: {len(test)} iso configurations ({', '.join(Path(p).name for p in args.test)}), "
+          f"times {times} tau; ceiling " + " ".join(f"{c:.3f}" for c in ceiling))
+    print("| training labels | configurations | CPU-hours of data | r [r / ceiling] per time |")
+    shipped = Predictor(args.shipped)
+    sh_meta = shipped.meta["training_data"]
+    n_iso = sh_meta["n_configurations"]
+    iso_cost = n_iso * (30 * max(times) / rate + args.quench_seconds)
+    row(f"30-replica labels (shipped {'+'.join(args.shipped)})", evaluate(shipped, test)["mean"], iso_cost, n_iso)
+    recipe = dict(ARCHITECTURES["equivariant"].recipe)
+    for k in args.origins:
+        train = [replace(c, metadata={**c.metadata, "split": "train"}) for c in ds.configurations
+                 if c.metadata["origin"] < k]
+        n_runs = len({c.metadata["run"] for c in train})
+        md_tau = n_runs * ((k - 1) * spacing + max(ds.times))
+        cost = md_tau / rate + len(train) * args.quench_seconds
+        members = []
+        for seed in args.seeds:
+            out = Path(args.out_dir) / f"origins{k}-seed{seed}"
+            tcfg = TrainConfig(steps=args.steps, seed=seed, eval_every=100, compile=True, **recipe)
+            trainer = Trainer(train, valid, EquivariantConfig(n_outputs=len(ds.times)), tcfg, out,
+                              times=ds.times)
+            trainer.run(progress=False)
+            members.append(out / "best.pt")
+        r = evaluate(Predictor(members), test)["mean"]
+        row(f"single-run, {k} origins x {n_runs} runs ({len(args.seeds)} seed(s))", r, cost, len(train))
+
+
+if __name__ == "__main__":
+    main()
