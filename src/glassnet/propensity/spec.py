@@ -10,7 +10,7 @@ import numpy as np
 from ..core import ParameterError
 from ..observables import Q_PEAK
 
-__all__ = ["DatasetSpec", "SingleRunSpec", "PRESETS", "with_overrides", "half_decades", "spec_from_json"]
+__all__ = ["ChainSpec", "DatasetSpec", "SingleRunSpec", "PRESETS", "with_overrides", "half_decades", "spec_from_json"]
 
 
 def half_decades(t0: float, t1: float) -> list[float]:
@@ -20,8 +20,33 @@ def half_decades(t0: float, t1: float) -> list[float]:
     return [g for g in grid if t0 * 0.9999 <= g <= t1 * 1.0001]
 
 
-class _Spec:
-    """What every protocol's spec shares: the state-point checks and the JSON record."""
+@dataclass(frozen=True)
+class ChainSpec:
+    """The chain of equilibrated states every protocol starts from (see :mod:`~glassnet.propensity.chain`).
+
+    Attributes:
+        temperature: T (epsilon/k_B).
+        n: particles.
+        density: number density (sigma^-3).
+        dt: time step (tau).
+        seed: base seed; every random choice derives from it.
+        equilibration_taus: NVT equilibration before the first state, in units of tau_alpha.
+        spacing_taus: NVT time between states, in units of tau_alpha (>= 1).
+        tau_alpha: tau_alpha (tau) to use instead of measuring it in the pilot (None: measure).
+        min_equilibration: lower bound on the equilibration time (tau).
+        q: wave number of F_s (sigma^-1), at the first peak of S(q) for the A particles.
+    """
+
+    temperature: float = 0.64
+    n: int = 1000
+    density: float = 1.2
+    dt: float = 0.005
+    seed: int = 0
+    equilibration_taus: float = 10.0
+    spacing_taus: float = 1.0
+    tau_alpha: float | None = None
+    min_equilibration: float = 50.0
+    q: float = Q_PEAK
 
     def _check_common(self) -> None:
         t = np.asarray(self.times, dtype=float)
@@ -43,23 +68,14 @@ class _Spec:
 
 
 @dataclass(frozen=True)
-class DatasetSpec(_Spec):
-    """Everything that determines a propensity dataset (recorded in the file).
+class DatasetSpec(ChainSpec):
+    """Everything that determines an iso-configurational propensity dataset (recorded in the file).
 
-    Attributes:
-        temperature: T (epsilon/k_B).
-        n: particles.
-        density: number density (sigma^-3).
+    Attributes (besides those of :class:`ChainSpec`: temperature, n, density, dt, seed,
+    equilibration_taus, spacing_taus, tau_alpha, min_equilibration, q):
         n_configs: configurations C, split as ``splits`` = (train, valid, test) counts.
         n_replicas: iso-configurational replicas R per configuration.
         times: propensity times (tau), increasing.
-        dt: time step (tau).
-        seed: base seed; every random choice derives from it.
-        equilibration_taus: NVT equilibration before the first configuration, in units of tau_alpha.
-        spacing_taus: NVT time between configurations, in units of tau_alpha (>= 1).
-        tau_alpha: tau_alpha (tau) to use instead of measuring it in the pilot (None: measure).
-        min_equilibration: lower bound on the equilibration time (tau).
-        q: wave number of F_s (sigma^-1), at the first peak of S(q) for the A particles.
         fs_points_per_decade: density of the extra log grid on which F_s is sampled.
         replicas_per_task: replicas per Dask task.
     """
@@ -67,20 +83,10 @@ class DatasetSpec(_Spec):
     #: the protocol this spec is for (a key of glassnet.propensity.PROTOCOLS; not a field)
     protocol: ClassVar[str] = "iso"
 
-    temperature: float = 0.64
-    n: int = 1000
-    density: float = 1.2
     n_configs: int = 4
     splits: tuple = (2, 1, 1)
     n_replicas: int = 30
     times: tuple = tuple(half_decades(0.165, 16.5))
-    dt: float = 0.005
-    seed: int = 0
-    equilibration_taus: float = 10.0
-    spacing_taus: float = 1.0
-    tau_alpha: float | None = None
-    min_equilibration: float = 50.0
-    q: float = Q_PEAK
     fs_points_per_decade: int = 8
     replicas_per_task: int = 10
 
@@ -101,7 +107,7 @@ class DatasetSpec(_Spec):
 
 
 @dataclass(frozen=True)
-class SingleRunSpec(_Spec):
+class SingleRunSpec(ChainSpec):
     """Everything that determines a single-run label dataset (recorded in the file).
 
     From each of ``n_runs`` equilibrated states (the chain of the iso-configurational protocol: pilot,
@@ -111,34 +117,21 @@ class SingleRunSpec(_Spec):
     the output ``times``: one run, so a label is noisy, but its mean over velocities is the propensity.
     There is no noise ceiling (R = 1): score networks trained on these on iso-configurational test data.
 
-    Attributes:
-        temperature: T (epsilon/k_B); n: particles; density: number density (sigma^-3).
+    Attributes (besides those of :class:`ChainSpec`):
         n_runs: independent NVE runs (equilibrated starting states).
         n_origins: time origins per run, each a labelled configuration.
         origin_spacing: time between origins (tau).
         times: label times (tau), increasing.
         split: the split every configuration of the file belongs to.
-        dt, seed, equilibration_taus, spacing_taus, tau_alpha, min_equilibration, q: as in
-            :class:`DatasetSpec`.
     """
 
     protocol: ClassVar[str] = "single-run"
 
-    temperature: float = 0.64
-    n: int = 1000
-    density: float = 1.2
     n_runs: int = 12
     n_origins: int = 25
     origin_spacing: float = 4.0
     times: tuple = tuple(half_decades(0.165, 52))
     split: str = "train"
-    dt: float = 0.005
-    seed: int = 0
-    equilibration_taus: float = 10.0
-    spacing_taus: float = 1.0
-    tau_alpha: float | None = None
-    min_equilibration: float = 50.0
-    q: float = Q_PEAK
 
     def __post_init__(self):
         self._check_common()
