@@ -165,3 +165,11 @@ def test_probe_of_a_dataset_names_its_temperature(tmp_path, capsys, two_step_pre
                  "--out", str(tmp_path / "p.json")]) == 0
     assert json.loads((tmp_path / "p.json").read_text())["label"] == "T=0.64"
 
+
+
+def test_predict_refuses_to_overwrite_its_input(tmp_path, capsys):
+    """Issue 18: `predict --out` equal to the input replaced the input dataset with the predictions."""
+    data = _toy_h5(tmp_path / "d.h5")
+    before = data.read_bytes()
+    assert main(["predict", "ka-T0.64-bapst", str(data), "--out", str(data)]) == 2
+    assert "is the input file" in capsys.readouterr().err and data.read_bytes() == before

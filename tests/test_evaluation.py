@@ -65,3 +65,26 @@ def test_results_round_trip_and_close_their_files(tmp_path):
     with pytest.raises(FormatError, match="results go to .csv or .json"):
         write_results(tmp_path / "r.txt", rows)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.json"]
+
+
+class _Timed(_Oracle):
+    def __init__(self, times, rows):
+        super().__init__(rows)
+        self.times = times
+
+
+def test_outputs_are_matched_to_targets_by_time_not_position():
+    """Issue 18: a network for t = 0.165 ... was scored against whatever targets came first."""
+    configs = _configs()                                            # targets at t = 0.1, 1, 10
+    res = evaluate(_Timed([1.01, 10.0], [1, 2]), configs)           # within 2%: rows 1 and 2
+    assert res["output_index"] == [1, 2] and res["times"] == [1.0, 10.0] and np.allclose(res["r"], 1.0)
+    part = evaluate(_Timed([0.5, 10.0], [0, 2]), configs)           # 0.5 tau is not in the data: left out
+    assert part["outputs"] == [1] and part["output_index"] == [2]
+    with pytest.raises(ModelError, match="none within 2%.*--output-index"):
+        evaluate(_Timed([0.165, 0.52], [0, 1]), configs)
+    forced = evaluate(_Timed([0.165, 0.52], [0, 1]), configs, output_index=[0, 1])   # by position, as asked
+    assert forced["output_index"] == [0, 1]
+    rows = evaluation_rows(_Timed([1.01, 10.0], [1, 2]), configs)
+    net = [r for r in rows if r["kind"] == "network"]
+    assert [r["output"] for r in net] == [0, 1] and "network output t=1.01" in net[0]["note"]
+    assert [r["r_mean"] for r in rows if r["kind"] == "ceiling"] == pytest.approx([0.8, 0.7])

@@ -208,3 +208,25 @@ def test_labelled_configurations_carry_the_state_point(tmp_path):
     c = read_labelled(tmp_path / "d.h5", "test")[0]
     assert c.metadata["temperature"] == 0.64 and c.metadata["density"] == 1.2
     assert c.metadata["source"] == str(tmp_path / "d.h5")
+
+
+def test_gsd_types_are_read_by_name(tmp_path):
+    """Issue 18: a .gsd whose type list is ['B', 'A'] was read by typeid (every A became B)."""
+    gsd_hoomd = pytest.importorskip("gsd.hoomd")
+    pos, typ, box = _toy_config()
+
+    def write(path, names, typeid):
+        frame = gsd_hoomd.Frame()
+        frame.particles.N = len(pos)
+        frame.particles.position = (pos - box / 2).astype(np.float32)
+        frame.particles.typeid = typeid.astype(np.uint32)
+        frame.particles.types = names
+        frame.configuration.box = [6.0, 6.0, 6.0, 0, 0, 0]
+        with gsd_hoomd.open(path, "w") as f:
+            f.append(frame)
+
+    write(tmp_path / "ba.gsd", ["B", "A"], 1 - typ)
+    assert np.array_equal(read_configurations(tmp_path / "ba.gsd")[0].types, typ)
+    write(tmp_path / "ar.gsd", ["Ar", "Kr"], typ)
+    with pytest.raises(FormatError, match=r"type names \['Ar', 'Kr'\]"):
+        read_configurations(tmp_path / "ar.gsd")

@@ -277,6 +277,10 @@ def _cmd_predict(args) -> int:
     if len(args.paths) != expected:
         raise ParameterError("give CHECKPOINT INPUT, or INPUT with --model NAME")
     checkpoint, source = (args.model, args.paths[0]) if args.model else args.paths
+    from pathlib import Path
+
+    if Path(args.out).resolve() == Path(source).resolve():
+        raise ParameterError(f"--out {args.out} is the input file; the predictions would replace it")
     predictor = Predictor([checkpoint] + (args.ensemble or []), device=args.device,
                           symmetrize=args.symmetrize, engine=args.engine, compile=args.compile)
     configs = read_configurations(source)

@@ -11,23 +11,67 @@ import numpy as np
 from .core import FormatError, ModelError, atomic_write
 from .observables import pearson_r
 
-__all__ = ["pearson_r", "evaluate", "evaluation_rows", "RESULT_COLUMNS", "result_rows", "ceiling_rows",
+__all__ = ["pearson_r", "TIME_RTOL", "match_outputs", "evaluate", "evaluation_rows", "RESULT_COLUMNS", "result_rows", "ceiling_rows",
            "write_results", "read_results", "format_table"]
+
+
+#: relative tolerance within which a network's output time and a target time count as the same time
+TIME_RTOL = 0.02
+
+
+def match_outputs(network_times, data_times, output_index=None, rtol: float = TIME_RTOL):
+    """Which network outputs are scored against which target rows.
+
+    With ``output_index`` (one target row per network output) the pairing is by position, as given. Otherwise,
+    when both grids are known, each output is paired with the target whose time (tau) agrees within
+    ``rtol``; outputs without one are left out, and if none has one the pairing is refused.
+
+    Returns:
+        (outputs, rows): network output indices and the target rows they are scored against.
+
+    Raises:
+        ModelError: no output time matches a target time (the message shows both grids).
+    """
+    if output_index is not None:
+        return list(range(len(output_index))), [int(i) for i in output_index]
+    if network_times is None or data_times is None:
+        return None, None
+    data = np.asarray(data_times, float)
+    outputs, rows = [], []
+    for k, t in enumerate(network_times):
+        close = np.nonzero(np.abs(data - t) <= rtol * t)[0]
+        if close.size:
+            outputs.append(k)
+            rows.append(int(close[np.argmin(np.abs(data[close] - t))]))
+    if not outputs:
+        raise ModelError("the network predicts t = " + ", ".join(f"{t:g}" for t in network_times)
+                         + " tau but the data has t = " + ", ".join(f"{t:g}" for t in data)
+                         + f" tau (none within {rtol:.0%}); pair them by position with --output-index")
+    return outputs, rows
 
 
 def evaluate(predictor, configurations, output_index=None) -> dict:
     """Pearson r on the A particles per configuration and output.
 
+    Outputs are paired with the targets of the same time (:func:`match_outputs`); without recorded times,
+    with the checkpoint's ``output_index``.
+
     Args:
-        predictor: a :class:`~glassnet.training.Predictor` (anything with ``predict(config)`` and
-            ``output_index``).
+        predictor: a :class:`~glassnet.training.Predictor` (anything with ``predict(config)``,
+            ``output_index`` and ``times``).
         configurations: list of :class:`~glassnet.core.Configuration` with targets (T, N).
-        output_index: which target rows correspond to the model outputs; default the predictor's own.
+        output_index: target rows paired with the outputs by position (overrides the time matching).
 
     Returns:
-        dict with ``r`` (C, K) per configuration and output, ``mean`` (K,), ``std`` (K,), ``times``.
+        dict with ``r`` (C, K) per configuration and scored output, ``mean`` (K,), ``std`` (K,), ``times``
+        (the target times, tau), ``network_times``, ``outputs`` (network output indices) and
+        ``output_index`` (target rows).
     """
-    idx = list(output_index) if output_index is not None else predictor.output_index
+    data_times = configurations[0].times if configurations else None
+    outputs, idx = match_outputs(getattr(predictor, "times", None), data_times, output_index)
+    if idx is None:
+        idx = list(predictor.output_index)
+        outputs = list(range(len(idx)))
     rs = []
     for c in configurations:
         if c.targets is None:
@@ -36,13 +80,13 @@ def evaluate(predictor, configurations, output_index=None) -> dict:
             raise ModelError(f"the model predicts target rows {idx}, the data has {len(c.targets)}")
         p = predictor.predict(c)
         a = np.asarray(c.types) == 0
-        rs.append([pearson_r(p[a, k], c.targets[j][a]) for k, j in enumerate(idx)])
+        rs.append([pearson_r(p[a, k], c.targets[j][a]) for k, j in zip(outputs, idx)])
     rs = np.asarray(rs)
-    times = None
-    if configurations and configurations[0].times is not None:
-        times = [float(configurations[0].times[j]) for j in idx]
+    times = None if data_times is None else [float(data_times[j]) for j in idx]
+    net_times = getattr(predictor, "times", None)
     return {"r": rs, "mean": rs.mean(axis=0), "std": rs.std(axis=0), "times": times,
-            "output_index": list(idx), "n_configurations": len(rs)}
+            "network_times": None if net_times is None else [float(net_times[k]) for k in outputs],
+            "outputs": outputs, "output_index": list(idx), "n_configurations": len(rs)}
 
 
 def evaluation_rows(predictor, configs, data="", split="", name="network", note="",
@@ -50,10 +94,16 @@ def evaluation_rows(predictor, configs, data="", split="", name="network", note=
     """Result rows (network and noise ceiling) for a predictor on labelled configurations."""
     res = evaluate(predictor, configs, output_index)
     rows = result_rows(name, "network", data, split, res["times"], res["r"], note)
-    idx = res["output_index"]
+    for row in rows:                  # columns of r -> network outputs, noting a time that differs
+        col = row["output"]
+        row["output"] = res["outputs"][col]
+        t_net = res["network_times"][col] if res["network_times"] else None
+        if t_net is not None and row["time"] is not None and abs(t_net - row["time"]) > 1e-9 * row["time"]:
+            row["note"] = "; ".join(x for x in (row["note"], f"network output t={t_net:g}") if x)
+    idx, outputs = res["output_index"], res["outputs"]
     for row in ceiling_rows(configs, data, split):
         if row["output"] in idx:
-            row["output"] = idx.index(row["output"])
+            row["output"] = outputs[idx.index(row["output"])]
             rows.append(row)
     return rows
 
