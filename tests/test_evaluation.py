@@ -88,3 +88,13 @@ def test_outputs_are_matched_to_targets_by_time_not_position():
     net = [r for r in rows if r["kind"] == "network"]
     assert [r["output"] for r in net] == [0, 1] and "network output t=1.01" in net[0]["note"]
     assert [r["r_mean"] for r in rows if r["kind"] == "ceiling"] == pytest.approx([0.8, 0.7])
+
+
+def test_network_names_keep_their_dots():
+    """Issue 18: 'ka-T0.64' and 'ka-T0.64-bapst' both became 'ka-T0' in figures and tables."""
+    from glassnet.evaluation import network_name
+
+    assert network_name("ka-T0.64") == "ka-T0.64" and network_name("ka-T0.64-bapst") == "ka-T0.64-bapst"
+    assert network_name("/x/bapst_t044.pt") == "bapst_t044" and network_name("runs/seed1/best.pt") == "seed1/best"
+    assert network_name(["ka-T0.56", "ka-T0.56-seed1"]) == "ensemble of 2: ka-T0.56 + ka-T0.56-seed1"
+    assert network_name(["ka-T0.56"]) == "ka-T0.56"

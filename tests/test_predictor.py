@@ -40,3 +40,15 @@ def test_ensemble_is_the_mean_and_must_agree(reference_configs, tmp_path):
         Predictor([tmp_path / "m0.pt", tmp_path / "b.pt"])
     with pytest.raises(ModelError, match="no checkpoint"):
         Predictor([])
+
+
+def test_overlapping_particles_are_named_before_any_work(reference_configs):
+    """Issue 18: two coincident particles gave exit 0 (faithful network) or a two-line LAMMPS message."""
+    c = replace(reference_configs[0], inherent=None)
+    pos = c.positions.copy()
+    pos[17] = pos[3] + 0.01
+    with pytest.raises(ModelError, match=r"closer than 0.5 sigma \(overlapping: 3 and 17 at 0.0173"):
+        Predictor("ka-T0.64").predict(replace(c, positions=pos))
+    with pytest.raises(ModelError, match="overlapping"):
+        Predictor("ka-T0.64-bapst").predict(replace(c, positions=pos))
+    Predictor("ka-T0.64-bapst").predict(c)       # a real configuration passes the check

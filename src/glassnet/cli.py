@@ -148,7 +148,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .evaluation import evaluation_rows, format_table, write_results
+    from .evaluation import evaluation_rows, format_table, network_name, write_results
     from .formats import has_splits, read_labelled
     from .training import Predictor
 
@@ -156,7 +156,8 @@ def _cmd_evaluate(args) -> int:
                           symmetrize=args.symmetrize, engine=args.engine, compile=args.compile)
     split = args.split if has_splits(args.data) else ""
     configs = read_labelled(args.data, split or None)
-    rows = evaluation_rows(predictor, configs, args.data, split, name=args.checkpoint,
+    rows = evaluation_rows(predictor, configs, args.data, split,
+                           name=network_name([args.checkpoint] + (args.ensemble or [])),
                            note="48-symmetry average" if args.symmetrize else "",
                            output_index=args.output_index)
     print(format_table(rows))

@@ -19,7 +19,8 @@ import numpy as np
 
 __all__ = [
     "N_TYPES", "SPLITS", "GlassnetError", "ParameterError", "SimulationError", "FormatError", "GraphError", "ModelError",
-    "InherentState", "Configuration", "Dataset", "check_particles", "atomic_write",
+    "InherentState", "Configuration", "Dataset", "check_particles", "check_overlaps", "OVERLAP_DISTANCE",
+    "atomic_write",
 ]
 
 #: particle types of the Kob-Andersen mixture: 0 (A) and 1 (B)
@@ -156,6 +157,33 @@ def check_particles(positions, types, box, error=ValueError):
     if not np.all(np.isfinite(b)) or np.any(b <= 0):
         raise error(f"box={b.tolist()}; expected positive finite lengths")
     return pos, typ, b
+
+
+#: pairs closer than this (sigma) are overlapping particles, not a KA configuration (its closest pairs,
+#: B-B and A-B, sit near 0.7 sigma even in a quench from T = 2)
+OVERLAP_DISTANCE = 0.5
+
+
+def check_overlaps(positions, box, r_min: float = OVERLAP_DISTANCE, error=ValueError) -> None:
+    """Refuse configurations with particles closer than ``r_min`` (sigma), naming the closest pairs.
+
+    Args:
+        positions: (N, 3) positions (sigma), any periodic image; box: (3,) lengths (sigma).
+    """
+    from scipy.spatial import cKDTree
+
+    box = np.asarray(box, dtype=np.float64)
+    wrapped = np.mod(np.asarray(positions, dtype=np.float64), box)
+    wrapped[wrapped >= box] = 0.0
+    pairs = cKDTree(wrapped, boxsize=box).query_pairs(r_min, output_type="ndarray")
+    if len(pairs):
+        d = wrapped[pairs[:, 1]] - wrapped[pairs[:, 0]]
+        d -= box * np.round(d / box)
+        r = np.linalg.norm(d, axis=1)
+        order = np.argsort(r)[:3]
+        named = ", ".join(f"{int(pairs[k, 0])} and {int(pairs[k, 1])} at {r[k]:.3g}" for k in order)
+        raise error(f"{len(pairs)} pair(s) of particles closer than {r_min:g} sigma (overlapping: {named} sigma); "
+                    "check the input (units must be sigma)")
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import numpy as np
 from .core import FormatError, ModelError, atomic_write
 from .observables import pearson_r
 
-__all__ = ["pearson_r", "TIME_RTOL", "match_outputs", "evaluate", "evaluation_rows", "RESULT_COLUMNS", "result_rows", "ceiling_rows",
+__all__ = ["pearson_r", "TIME_RTOL", "match_outputs", "evaluate", "evaluation_rows", "network_name", "RESULT_COLUMNS", "result_rows", "ceiling_rows",
            "write_results", "read_results", "format_table"]
 
 
@@ -171,11 +171,27 @@ def ceiling_rows(configurations, data="", split="") -> list[dict]:
                        "sqrt of Spearman-Brown split-half reliability, A particles")
 
 
+def network_name(checkpoint) -> str:
+    """The name a network (a checkpoint path or shipped name) or a seed ensemble (a list) gets in tables
+    and figures: its file name without a .pt/.pth suffix (never cut at another dot: 'ka-T0.64' stays
+    whole), a run folder's name for its best.pt/last.pt, and 'ensemble of K: a + b + ...' for a list."""
+    if isinstance(checkpoint, (list, tuple)):
+        if len(checkpoint) == 1:
+            return network_name(checkpoint[0])
+        return f"ensemble of {len(checkpoint)}: " + " + ".join(network_name(c) for c in checkpoint)
+    path = Path(str(checkpoint))
+    name = path.name[: -len(path.suffix)] if path.suffix in (".pt", ".pth") else path.name
+    if name in ("best", "last") and path.parent.name:
+        return f"{path.parent.name}/{name}"
+    return name
+
+
 def format_table(rows) -> str:
     """Result rows as the fixed-width text table the command line prints."""
-    lines = [f"{'model':<28} {'kind':<10} {'t (tau)':>9} {'r mean':>7} {'r std':>6} {'n':>3}  note"]
+    width = max([28] + [len(str(r["model"])) for r in rows])
+    lines = [f"{'model':<{width}} {'kind':<10} {'t (tau)':>9} {'r mean':>7} {'r std':>6} {'n':>3}  note"]
     for r in rows:
         t = r["time"] if r["time"] is not None else float("nan")
-        lines.append(f"{r['model'][-28:]:<28} {r['kind']:<10} {t:9.4g} {r['r_mean']:7.3f} "
+        lines.append(f"{r['model']:<{width}} {r['kind']:<10} {t:9.4g} {r['r_mean']:7.3f} "
                      f"{r['r_std']:6.3f} {r['n_configurations']:3d}  {r.get('note', '')}")
     return "\n".join(lines)

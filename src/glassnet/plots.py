@@ -16,6 +16,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from .evaluation import network_name
+
 __all__ = ["STYLE", "mobility_slice", "correlation_vs_time", "shell_change", "length_vs_time", "save"]
 
 #: matplotlib settings of glassnet's figures, applied inside each function (no global state is changed)
@@ -93,7 +95,7 @@ def mobility_slice(positions, box, predicted, measured=None, types=None, axis: i
 
 
 def _label(row):
-    return row["model"] if row["kind"] != "network" else f"network ({Path(str(row['model'])).stem})"
+    return row["model"] if row["kind"] != "network" else f"network ({network_name(row['model'])})"
 
 
 @_styled

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .analysis import ShellProbe
 from .baselines import baseline_rows
-from .evaluation import evaluation_rows, write_results
+from .evaluation import evaluation_rows, network_name, write_results
 from .formats import has_splits, read_labelled
 from .plots import correlation_vs_time, length_vs_time, mobility_slice, save, shell_change
 from .training import Predictor
@@ -40,7 +40,7 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     predictor = Predictor(checkpoint)
     label = label or (Path(data).stem if split else f"T={test[0].metadata.get('temperature')}")
     progress(f"report: evaluating {checkpoint} on {len(test)} configuration(s)")
-    rows = evaluation_rows(predictor, test, data, split, name=Path(str(checkpoint)).stem)
+    rows = evaluation_rows(predictor, test, data, split, name=network_name(checkpoint))
     progress("report: baselines")
     rows += baseline_rows(data, split or "test", descriptors)
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..core import Configuration, ModelError
+from ..core import Configuration, ModelError, check_overlaps
 from ..md import inherent_state
 from ..models import compiled, predict_tensors
 from ..pretrained import resolve
@@ -79,9 +79,11 @@ class Predictor:
         """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
 
         Models that read the inherent state quench the configuration first when it has none.
+        Overlapping particles (closer than 0.5 sigma) are refused first, naming them.
         A network trained on per-configuration standardised targets returns them rescaled with the
         training average of each type's mean and std: exact up to a per-configuration affine map.
         """
+        check_overlaps(config.positions, config.box, error=ModelError)   # before any quench
         config = self.with_inherent(config)       # one quench for every member
         types = np.asarray(config.types)
         outs = []
