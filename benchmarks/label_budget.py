@@ -55,18 +55,28 @@ def main():
     spacing, dt = meta["origin_spacing"], meta["dt"]
     rate = args.steps_per_second * dt          # tau of MD per CPU-second
 
-    def row(label, r, cost, n_configs):
+    reference = {}
+
+    def row(label, res, cost, n_configs):
+        r = res["mean"]
         cells = " ".join(f"{x:.3f} [{x / c:.2f}]" for x, c in zip(r, ceiling))
+        if reference:                        # paired difference to the shipped ensemble, SE over configurations
+            d = res["r"] - reference["r"]
+            se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
+            cells += " | " + " ".join(f"{m:+.3f}+-{e:.3f}" for m, e in zip(d.mean(axis=0), se))
         print(f"| {label} | {n_configs} | {cost / 3600:.2f} | {cells} |", flush=True)
+        return res
 
     print(f"test: {len(test)} iso configurations ({', '.join(Path(p).name for p in args.test)}), "
           f"times {times} tau; ceiling " + " ".join(f"{c:.3f}" for c in ceiling))
-    print("| training labels | configurations | CPU-hours of data | r [r / ceiling] per time |")
-    shipped = Predictor(args.shipped)
-    sh_meta = shipped.meta["training_data"]
-    n_iso = sh_meta["n_configurations"]
-    iso_cost = n_iso * (30 * max(times) / rate + args.quench_seconds)
-    row(f"30-replica labels (shipped {'+'.join(args.shipped)})", evaluate(shipped, test)["mean"], iso_cost, n_iso)
+    print("| training labels | configurations | CPU-hours of data | r [r / ceiling] per time | paired "
+          "difference to the shipped 3-seed ensemble (+- SE over test configurations) |")
+    for names in ([args.shipped[0]], args.shipped) if len(args.shipped) > 1 else ([args.shipped[0]],):
+        shipped = Predictor(names)
+        n_iso = shipped.meta["training_data"]["n_configurations"]
+        iso_cost = n_iso * (30 * max(times) / rate + args.quench_seconds)
+        res = row(f"30-replica labels, shipped {' + '.join(names)}", evaluate(shipped, test), iso_cost, n_iso)
+    reference.update(res)
     recipe = dict(ARCHITECTURES["equivariant"].recipe)
     for k in args.origins:
         train = [replace(c, metadata={**c.metadata, "split": "train"}) for c in ds.configurations
@@ -82,8 +92,9 @@ def main():
                               times=ds.times)
             trainer.run(progress=False)
             members.append(out / "best.pt")
-        r = evaluate(Predictor(members), test)["mean"]
-        row(f"single-run, {k} origins x {n_runs} runs ({len(args.seeds)} seed(s))", r, cost, len(train))
+        for m in ([members[0]], members) if len(members) > 1 else ([members[0]],):
+            row(f"single-run, {k} origins x {n_runs} runs ({len(m)} seed(s))", evaluate(Predictor(m), test), cost,
+                len(train))
 
 
 if __name__ == "__main__":

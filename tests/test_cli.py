@@ -173,3 +173,13 @@ def test_predict_refuses_to_overwrite_its_input(tmp_path, capsys):
     before = data.read_bytes()
     assert main(["predict", "ka-T0.64-bapst", str(data), "--out", str(data)]) == 2
     assert "is the input file" in capsys.readouterr().err and data.read_bytes() == before
+
+
+def test_evaluate_pools_the_test_splits_of_several_files(tmp_path, capsys, reference_configs):
+    files = []
+    for name, c in (("a.h5", reference_configs[0]), ("b.h5", reference_configs[1])):
+        write_dataset(tmp_path / name, [replace(c, metadata={"split": "test"})], c.times, {"temperature": 0.64})
+        files.append(str(tmp_path / name))
+    assert main(["evaluate", "ka-T0.64-bapst", *files, "--out", str(tmp_path / "r.csv")]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if " network " in line]
+    assert len(rows) == 6 and all(r[-1] == "2" for r in rows)      # one test configuration from each file

@@ -154,9 +154,10 @@ def _cmd_evaluate(args) -> int:
 
     predictor = Predictor([args.checkpoint] + (args.ensemble or []), device=args.device,
                           symmetrize=args.symmetrize, engine=args.engine, compile=args.compile)
-    split = args.split if has_splits(args.data) else ""
-    configs = read_labelled(args.data, split or None)
-    rows = evaluation_rows(predictor, configs, args.data, split,
+    data = args.data if len(args.data) > 1 else args.data[0]
+    split = args.split if all(has_splits(d) for d in args.data) else ""
+    configs = read_labelled(data, split or None)
+    rows = evaluation_rows(predictor, configs, " + ".join(args.data), split,
                            name=network_name([args.checkpoint] + (args.ensemble or [])),
                            note="48-symmetry average" if args.symmetrize else "",
                            output_index=args.output_index)
@@ -413,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="Pearson r (type A) per timescale of a checkpoint on data")
     ev.add_argument("checkpoint")
-    ev.add_argument("data", help="glassnet .h5 or Bapst .pickle with propensities")
+    ev.add_argument("data", nargs="+", help="glassnet .h5 or Bapst .pickle with propensities (several files "
+                    "act as one dataset: their splits are pooled)")
     ev.add_argument("--split", default="test", help="split of a .h5 dataset (default test)")
     ev.add_argument("--output-index", type=int, nargs="+",
                     help="target rows matching the outputs (default: from the checkpoint)")
