@@ -9,13 +9,16 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference_data" / 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference"
 
 
-def random_system(n: int = 400, seed: int = 0):
-    """(positions (N, 3), types (N,), box (3,)): N uniformly random particles at density 1.2, types 0/1."""
+def random_system(n: int = 400, seed: int = 0, density: float = 1.2):
+    """(positions (N, 3), types (N,), box (3,)): a disordered toy configuration, N particles on random sites
+    of a simple cubic lattice, each moved by up to 0.2 sigma, types 80:20 at random (no two particles
+    closer than ~0.5 sigma, so predictors accept it)."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
-    box = np.full(3, (n / 1.2) ** (1 / 3))
-    return rng.uniform(0, 1, (n, 3)) * box, rng.integers(0, 2, n), box
+    from glassnet.forcefield import lattice_configuration
+
+    pos, typ, box = lattice_configuration(n, density, seed=seed)
+    return pos + np.random.default_rng(seed).uniform(-0.2, 0.2, pos.shape), typ, box
 
 
 def bapst_configuration(d):

@@ -13,7 +13,7 @@ from glassnet.core import Configuration
 from glassnet.formats.hdf5 import write_dataset
 from glassnet.training import load_checkpoint
 
-from conftest import reference_file
+from conftest import random_system, reference_file
 
 
 def test_version_and_help():
@@ -45,13 +45,7 @@ def test_import_evaluate_predict(tmp_path, capsys):
 
 
 def test_train_on_h5_splits_then_evaluate(tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    configs = []
-    for i, split in enumerate(["train", "train", "valid", "test"]):
-        pos = rng.uniform(0, 5, (120, 3))
-        configs.append(Configuration(pos, rng.integers(0, 2, 120), np.full(3, 5.0),
-                                     np.stack([pos[:, 0], pos[:, 1]]), metadata={"split": split}))
-    write_dataset(tmp_path / "toy.h5", configs, [1.0, 2.0], {"temperature": 1.0})
+    _toy_h5(tmp_path / "toy.h5")
     out = tmp_path / "run"
     args = ["train", str(tmp_path / "toy.h5"), "--out", str(out), "--steps", "6", "--eval-every", "3",
             "--hidden", "8", "--mp-steps", "1", "--quiet"]
@@ -101,8 +95,8 @@ def test_cli_inherent_states_train_evaluate(reference_configs, tmp_path, capsys)
     assert meta["architecture"] == "equivariant" and meta["train_config"]["normalize"] == "per-config"
     assert meta["train_seconds"] > 0
     assert main(["evaluate", str(out / "best.pt"), str(path)]) == 0
-    def network_rows(text):
-        return [line.split()[1:] for line in text.splitlines() if " network " in line]
+    def network_rows(text):           # the numbers of each network row (names may hold spaces)
+        return [line.split(" network ")[1].split() for line in text.splitlines() if " network " in line]
 
     single = capsys.readouterr().out
     assert "noise ceiling" in single and len(network_rows(single)) == len(reference_configs[0].times)
@@ -118,13 +112,11 @@ def test_cli_inherent_states_train_evaluate(reference_configs, tmp_path, capsys)
     assert main(["predict", str(path), "--out", str(tmp_path / "q.csv")]) == 2
 
 
-def _toy_h5(path, n=120, splits=("train", "train", "valid", "test"), temperature=1.0):
-    rng = np.random.default_rng(0)
+def _toy_h5(path, n=125, splits=("train", "train", "valid", "test"), temperature=1.0):
     configs = []
-    for split in splits:
-        pos = rng.uniform(0, 5, (n, 3))
-        configs.append(Configuration(pos, rng.integers(0, 2, n), np.full(3, 5.0),
-                                     np.stack([pos[:, 0], pos[:, 1]]), metadata={"split": split}))
+    for k, split in enumerate(splits):
+        pos, typ, box = random_system(n, seed=k, density=n / 125)              # a 5 sigma box
+        configs.append(Configuration(pos, typ, box, np.stack([pos[:, 0], pos[:, 1]]), metadata={"split": split}))
     write_dataset(path, configs, [1.0, 2.0], {"temperature": temperature})
     return path
 
