@@ -88,15 +88,14 @@ def _cmd_import(args) -> int:
     return 0
 
 
-def _model_options(args) -> dict:
+def _model_options(args, arch) -> dict:
     """The architecture's options given on the command line (only those given: defaults live in the
-    config dataclasses)."""
+    config dataclasses; the architecture names its own field for the shared --mp-steps)."""
     opts = dict(_parse_option(o) for o in args.option or [])
     flags = {"hidden": args.hidden, "mlp_layers": args.mlp_layers, "r_cut": args.r_cut,
+             arch.aliases.get("mp_steps", "mp_steps"): args.mp_steps,
              "inherent": False if args.no_inherent else None, "vectors": False if args.no_vectors else None,
              "type_heads": False if args.shared_heads else None}
-    if args.mp_steps is not None:
-        flags["steps" if args.model == "bapst" else "layers"] = args.mp_steps
     opts.update({k: v for k, v in flags.items() if v is not None})
     return opts
 
@@ -114,7 +113,7 @@ def _cmd_train(args) -> int:
     from .training import TrainConfig, Trainer
 
     arch = architecture(args.model)
-    options = _model_options(args)
+    options = _model_options(args, arch)
     # a glassnet dataset contributes only its train split: its test split never enters training
     train_set = [c for path in args.data for c in read_labelled(path, "train" if has_splits(path) else None,
                                                                  allow_empty=len(args.data) > 1)]

@@ -232,4 +232,5 @@ ARCHITECTURE = Architecture(
     "bapst", BapstGN, ModelConfig,
     recipe={"lr": 1e-4, "schedule": "constant", "warmup": 0, "normalize": "global", "loss_types": (0,),
             "weight_decay": 0.0},
-    description="the published network of Bapst et al. (2020)")
+    description="the published network of Bapst et al. (2020)",
+    aliases={"mp_steps": "steps"})

@@ -23,7 +23,7 @@ A new architecture is one module in :mod:`glassnet.models` defining its model, i
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -83,6 +83,8 @@ class Architecture:
         config: its frozen config dataclass (the one home of the architecture's defaults).
         recipe: :class:`~glassnet.training.TrainConfig` fields of its training recipe.
         description: one line for ``--help``.
+        aliases: command-line option -> config field, for the options every architecture shares under
+            its own name (``mp_steps``: the number of message-passing steps).
     """
 
     name: str
@@ -90,6 +92,7 @@ class Architecture:
     config: type
     recipe: dict
     description: str = ""
+    aliases: dict = field(default_factory=dict)
 
 
 def build_config(arch: Architecture, n_outputs: int, options: dict | None = None):

@@ -214,4 +214,5 @@ ARCHITECTURE = Architecture(
     "equivariant", EquivariantGN, EquivariantConfig,
     recipe={"lr": 1e-3, "schedule": "cosine", "warmup": 100, "normalize": "per-config",
             "loss_types": (0, 1), "weight_decay": 0.0},
-    description="glassnet's model (inherent-state inputs, PaiNN-style trunk; needs inherent states)")
+    description="glassnet's model (inherent-state inputs, PaiNN-style trunk; needs inherent states)",
+    aliases={"mp_steps": "layers"})
