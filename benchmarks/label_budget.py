@@ -5,8 +5,9 @@ networks trained on 30-replica labels.
     python benchmarks/label_budget.py SINGLE.h5 --valid data/reference/ka-T0.64.h5 \\
         --test data/reference/ka-T0.64.h5 data/reference/ka-T0.64-b.h5 --origins 9 25 --out-dir runs/budget
 
-For each ``--origins K`` it trains on the first K time origins of every run of SINGLE.h5 (so the MD per
-run is the same trajectory cut short, and the budgets nest), with the recipe of `glassnet train --model
+For each ``--origins K`` it trains on the first K time origins of every run of the SINGLE files (so the MD
+per run is the same trajectory cut short, and the budgets nest; several files, e.g. other seeds, pool
+their runs), with the recipe of `glassnet train --model
 equivariant`, ``--steps`` steps (compiled), validation on the valid split of ``--valid``, and prints the
 test r (A particles, mean over test configurations) per time. The cost column is CPU-seconds of data on
 this machine: MD at the measured LAMMPS rate (``--steps-per-second``, benchmarks/md_throughput.py) plus one
@@ -29,7 +30,7 @@ from glassnet.training import Predictor, TrainConfig, Trainer
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("single", help="single-run label file with inherent states")
+    ap.add_argument("single", nargs="+", help="single-run label file(s) with inherent states (several: pooled)")
     ap.add_argument("--valid", required=True, help="iso file whose valid split selects the checkpoint")
     ap.add_argument("--test", nargs="+", required=True, help="iso files whose test splits are scored")
     ap.add_argument("--origins", type=int, nargs="+", required=True, help="time origins per run to use")
@@ -44,10 +45,14 @@ def main():
 
     torch.set_num_threads(1)
     tune_allocator()
-    ds = read_dataset(args.single)
-    meta = ds.metadata
-    if meta.get("protocol") != "single-run":
-        raise SystemExit(f"{args.single} is not a single-run label file")
+    files = [read_dataset(path) for path in args.single]
+    for path, d in zip(args.single, files):
+        if d.metadata.get("protocol") != "single-run":
+            raise SystemExit(f"{path} is not a single-run label file")
+        for c in d.configurations:
+            c.metadata["run"] = (str(path), c.metadata["run"])      # runs of different files are different
+    ds, meta = files[0], files[0].metadata
+    pooled = [c for d in files for c in d.configurations]
     valid = read_labelled(args.valid, "valid")
     test = read_labelled(args.test, "test")
     ceiling = np.mean([c.metadata["noise_ceiling"] for c in test], axis=0)
@@ -79,14 +84,14 @@ def main():
     reference.update(res)
     recipe = dict(ARCHITECTURES["equivariant"].recipe)
     for k in args.origins:
-        train = [replace(c, metadata={**c.metadata, "split": "train"}) for c in ds.configurations
+        train = [replace(c, metadata={**c.metadata, "split": "train"}) for c in pooled
                  if c.metadata["origin"] < k]
         n_runs = len({c.metadata["run"] for c in train})
         md_tau = n_runs * ((k - 1) * spacing + max(ds.times))
         cost = md_tau / rate + len(train) * args.quench_seconds
         members = []
         for seed in args.seeds:
-            out = Path(args.out_dir) / f"origins{k}-seed{seed}"
+            out = Path(args.out_dir) / f"origins{k}-runs{n_runs}-seed{seed}"
             tcfg = TrainConfig(steps=args.steps, seed=seed, eval_every=100, compile=True, **recipe)
             trainer = Trainer(train, valid, EquivariantConfig(n_outputs=len(ds.times)), tcfg, out,
                               times=ds.times)
