@@ -180,9 +180,10 @@ def test_several_files_act_as_one_dataset(tmp_path):
 def test_registry_picks_formats_by_suffix(tmp_path):
     assert format_for("x.H5").name == "glassnet-hdf5" and format_for("a.pickle").name == "bapst"
     assert has_splits("d.hdf5") and not has_splits("c.gsd") and not has_splits("notes")
-    assert {f.name for f in formats().values()} >= {"glassnet-hdf5", "bapst", "glassbench", "gsd", "ase", "csv"}
-    with pytest.raises(FormatError, match="cannot write predictions to '.gsd'"):
-        format_for("p.gsd", "write_predictions")
+    assert {f.name for f in formats().values()} >= {"glassnet-hdf5", "bapst", "glassbench", "gsd", "extxyz",
+                                                    "lammps-dump", "csv"}
+    with pytest.raises(FormatError, match="cannot write predictions to '.pickle'"):
+        format_for("p.pickle", "write_predictions")
 
 
 def test_predictions_with_numpy_times(tmp_path):
@@ -228,5 +229,86 @@ def test_gsd_types_are_read_by_name(tmp_path):
     write(tmp_path / "ba.gsd", ["B", "A"], 1 - typ)
     assert np.array_equal(read_configurations(tmp_path / "ba.gsd")[0].types, typ)
     write(tmp_path / "ar.gsd", ["Ar", "Kr"], typ)
-    with pytest.raises(FormatError, match=r"type names \['Ar', 'Kr'\]"):
+    with pytest.raises(FormatError, match=r"unknown particle types \['Ar', 'Kr'\].*--types A=Ar,B=Kr"):
         read_configurations(tmp_path / "ar.gsd")
+    assert np.array_equal(read_configurations(tmp_path / "ar.gsd", types="A=Ar,B=Kr")[0].types, typ)
+
+
+def _write_extxyz(path, names, pos, box, ids=None, column="species"):
+    props = f"{column}:S:1:pos:R:3" + (":id:I:1" if ids is not None else "")
+    lines = [str(len(pos)), f'Lattice="{box} 0 0 0 {box} 0 0 0 {box}" Properties={props} pbc="T T T"']
+    for i, (n, (x, y, z)) in enumerate(zip(names, pos)):
+        lines.append(f"{n} {x:.8f} {y:.8f} {z:.8f}" + (f" {ids[i]}" if ids is not None else ""))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _write_dump(path, names, pos, box, ids, column="type"):
+    dump = ["ITEM: TIMESTEP", "0", "ITEM: NUMBER OF ATOMS", str(len(pos)), "ITEM: BOX BOUNDS pp pp pp",
+            f"0 {box}", f"0 {box}", f"0 {box}", f"ITEM: ATOMS id {column} x y z"]
+    dump += [f"{i} {n} {x:.8f} {y:.8f} {z:.8f}" for i, n, (x, y, z) in zip(ids, names, pos)]
+    path.write_text("\n".join(dump) + "\n")
+
+
+def test_species_are_mapped_by_one_type_map(tmp_path):
+    """Issue 18: A/B labels failed inside ASE ('A'), other species were refused; one map serves every reader."""
+    pytest.importorskip("ase")
+    pos, typ, box = _toy_config()
+    ab = np.array(["A", "B"])[typ]
+    _write_extxyz(tmp_path / "ab.extxyz", ab, pos, 6.0)
+    assert np.array_equal(read_configurations(tmp_path / "ab.extxyz")[0].types, typ)
+    _write_extxyz(tmp_path / "t.extxyz", typ + 1, pos, 6.0, column="type")
+    assert np.array_equal(read_configurations(tmp_path / "t.extxyz")[0].types, typ)
+    arkr = np.array(["Ar", "Kr"])[typ]
+    _write_extxyz(tmp_path / "ar.extxyz", arkr, pos, 6.0)
+    with pytest.raises(FormatError, match=r"unknown particle types \['Ar', 'Kr'\]"):
+        read_configurations(tmp_path / "ar.extxyz")
+    assert np.array_equal(read_configurations(tmp_path / "ar.extxyz", "A=Ar,B=Kr")[0].types, typ)
+    # swapped LAMMPS types in a dump, element names in another
+    ids = np.arange(len(pos)) * 3 + 5
+    _write_dump(tmp_path / "swap.dump", 2 - typ, pos, 6.0, ids)
+    assert np.array_equal(read_configurations(tmp_path / "swap.dump", {"A": "2", "B": "1"})[0].types, typ)
+    _write_dump(tmp_path / "el.dump", arkr, pos, 6.0, ids, column="element")
+    assert np.array_equal(read_configurations(tmp_path / "el.dump", "A=Ar,B=Kr")[0].types, typ)
+    for bad in ("A=Ar,C=Kr", "A=Ar,B=Ar", "Ar", ""):
+        with pytest.raises(FormatError, match="type map"):
+            read_configurations(tmp_path / "ar.extxyz", bad)
+
+
+def test_dump_is_ordered_by_id_and_keeps_the_ids(tmp_path):
+    pos, typ, box = _toy_config()
+    ids = np.arange(len(pos)) * 2 + 1
+    order = np.random.default_rng(1).permutation(len(pos))
+    _write_dump(tmp_path / "s.dump", (typ + 1)[order], pos[order], 6.0, ids[order])
+    c = read_configurations(tmp_path / "s.dump")[0]
+    assert np.array_equal(c.metadata["ids"], ids) and np.allclose(c.positions, pos, atol=1e-7)
+    assert np.array_equal(c.types, typ)
+
+
+@pytest.mark.parametrize("suffix", [".extxyz", ".dump", ".gsd"])
+def test_type_names_and_ids_round_trip_through_predictions(tmp_path, suffix):
+    """Issue 18: predictions in the file formats of OVITO/ASE keep positions, ids and type names."""
+    pytest.importorskip("ase")
+    pytest.importorskip("gsd")
+    pos, typ, box = _toy_config()
+    ids = np.arange(len(pos)) + 100
+    _write_dump(tmp_path / "in.dump", typ + 1, pos, 6.0, ids)
+    configs = read_configurations(tmp_path / "in.dump")
+    preds = [np.stack([np.arange(len(pos)) * 0.5, -np.arange(len(pos))], axis=1)]
+    write_predictions(tmp_path / f"p{suffix}", configs, preds, [0.165, 52.0])
+    back = read_configurations(tmp_path / f"p{suffix}")[0]
+    assert np.array_equal(back.types, typ) and np.allclose(back.positions, pos, atol=1e-5)
+    assert np.array_equal(back.metadata["ids"], ids)
+
+
+def test_predictions_extxyz_opens_in_ase_with_per_particle_arrays(tmp_path):
+    ase_io = pytest.importorskip("ase.io")
+    pos, typ, box = _toy_config()
+    configs = [Configuration(pos, typ, box, metadata={"type_names": np.array(["Ar", "Kr"])[typ]})]
+    preds = [np.stack([np.arange(len(pos)) * 0.5, np.ones(len(pos))], axis=1)]
+    write_predictions(tmp_path / "p.extxyz", configs, preds, np.array([0.165, 52.0]))
+    atoms = ase_io.read(tmp_path / "p.extxyz")
+    assert atoms.get_chemical_symbols() == list(np.array(["Ar", "Kr"])[typ])
+    assert np.allclose(atoms.arrays["prop_t0.165"], preds[0][:, 0]) and np.allclose(atoms.arrays["prop_t52"], 1)
+    assert list(atoms.arrays["ka_type"]) == list(np.array(["A", "B"])[typ])
+    assert np.allclose(atoms.info["prediction_times"], [0.165, 52.0])
+    assert np.allclose(atoms.get_positions(), pos)

@@ -18,7 +18,7 @@ LAYERS = [
     ["glassnet.propensity.jobs", "glassnet.propensity.spec", "glassnet.propensity.chain", "glassnet.propensity.iso",
      "glassnet.propensity.single", "glassnet.propensity"],
     ["glassnet.formats.base", "glassnet.formats.tfbundle", "glassnet.formats.hdf5", "glassnet.formats.bapst",
-     "glassnet.formats.glassbench", "glassnet.formats.gsd", "glassnet.formats.ase_files",
+     "glassnet.formats.glassbench", "glassnet.formats.gsd", "glassnet.formats.xyz", "glassnet.formats.lammps_dump",
      "glassnet.formats.csvfile", "glassnet.formats"],
     ["glassnet.datasets"],
     ["glassnet.graph"],

@@ -4,17 +4,21 @@ Every command reads configurations with :func:`read_configurations` / :func:`rea
 predictions with :func:`write_predictions`; none tests a suffix itself. A format is one module in this
 package with a module constant ``FORMAT``, its :class:`~glassnet.formats.base.Format`, and one name in :data:`MODULES`.
 
-Units: positions and box in sigma, times in tau (LJ units). Types are 0 (A) and 1 (B).
+Units: positions and box in sigma, times in tau (LJ units). Types are 0 (A) and 1 (B); files that name
+their species (GSD, extended XYZ, LAMMPS dump) are read through one type map (``types=``, see
+:func:`~glassnet.formats.base.parse_type_map`). Positions outside the box are wrapped where a graph is built.
 """
 from __future__ import annotations
 
 from importlib import import_module
 from pathlib import Path
 
-from ..core import Configuration, FormatError
-from .base import Format
+import numpy as np
 
-__all__ = ["Format", "MODULES", "formats", "format_for", "has_splits", "read_configurations",
+from ..core import Configuration, FormatError, check_particles
+from .base import DEFAULT_TYPE_MAP, Format, map_type_names, parse_type_map
+
+__all__ = ["Format", "MODULES", "DEFAULT_TYPE_MAP", "parse_type_map", "as_configuration", "formats", "format_for", "has_splits", "read_configurations",
            "read_labelled", "write_predictions"]
 
 #: the format modules of this package, one line each
@@ -23,7 +27,8 @@ MODULES = (
     "bapst",
     "glassbench",
     "gsd",
-    "ase_files",
+    "xyz",
+    "lammps_dump",
     "csvfile",
 )
 
@@ -62,24 +67,34 @@ def has_splits(path) -> bool:
     return bool(fmt and fmt.splits)
 
 
-def read_configurations(path) -> list[Configuration]:
-    """Read every configuration in a file, picking the reader from the suffix (see :data:`MODULES`)."""
+def read_configurations(path, types=None) -> list[Configuration]:
+    """Read every configuration in a file, picking the reader from the suffix (see :data:`MODULES`).
+
+    Args:
+        types: type map for files that name their species: ``"A=Ar,B=Kr"`` or ``{"A": "Ar", "B": "Kr"}``
+            (default: A/B, LAMMPS types 1/2, H/He); ignored by formats with numeric types.
+    """
     fmt = format_for(path)
-    if not Path(path).exists():
+    path = Path(path)
+    if not path.exists():
         raise FormatError(f"{path} does not exist")
-    return fmt.read(Path(path))
+    if path.is_dir():
+        raise FormatError(f"{path} is a folder, not a file")
+    if fmt.named_types:
+        return fmt.read(path, type_map=parse_type_map(types))
+    return fmt.read(path)
 
 
-def read_labelled(path, split: str | None = None, allow_empty: bool = False) -> list[Configuration]:
+def read_labelled(path, split: str | None = None, allow_empty: bool = False, types=None) -> list[Configuration]:
     """Configurations with propensities: one split (or all) of a dataset, or every configuration of a file
     without splits (``split`` is then ignored).
 
     ``path`` may also be a list of files: their configurations are concatenated (a file may lack the
-    split as long as one of them has it). Each configuration's metadata gets the file as ``source`` and
+    split as long as one of them has it). ``types`` is the type map of :func:`read_configurations`. Each configuration's metadata gets the file as ``source`` and
     the file's ``temperature`` and ``density`` where it records them.
     """
     if isinstance(path, (list, tuple)):
-        configs = [c for p in path for c in read_labelled(p, split, allow_empty=True)]
+        configs = [c for p in path for c in read_labelled(p, split, allow_empty=True, types=types)]
         if not configs:
             raise FormatError(f"none of {[str(p) for p in path]} has configurations in split {split!r}")
         return configs
@@ -97,7 +112,7 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False) -> 
         if not configs and not allow_empty:
             raise FormatError(f"{path} has no configurations in split {split!r}")
     else:
-        configs = read_configurations(path)
+        configs = read_configurations(path, types)
     missing = [i for i, c in enumerate(configs) if c.targets is None]
     if missing:
         raise FormatError(f"{path}: configurations {missing[:5]} have no propensities")
@@ -105,5 +120,40 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False) -> 
 
 
 def write_predictions(path, configurations, predictions, times=None) -> None:
-    """Write per-particle predictions (list of (N, K) arrays, sigma), format by suffix (.csv or .h5)."""
+    """Write per-particle predictions (list of (N, K) arrays, sigma), format by suffix (.csv, .h5, .extxyz,
+    .dump, .gsd)."""
     format_for(path, "write_predictions").write_predictions(Path(path), configurations, predictions, times)
+
+
+def as_configuration(obj, types=None) -> Configuration:
+    """A :class:`Configuration` from what a user holds in Python.
+
+    Accepts a :class:`Configuration` (returned as is), an ``ase.Atoms`` (orthorhombic periodic cell;
+    species mapped by the type map ``types``, default A/B, H/He, or the integer array of types), or a
+    freud ``(box, points)`` pair (freud's box is centred at 0: points are shifted to a corner at 0;
+    ``types`` must then be the (N,) integer types, freud has none). Units: sigma.
+    """
+    if isinstance(obj, Configuration):
+        check_particles(obj.positions, obj.types, obj.box, FormatError)
+        return obj
+    explicit = types is not None and not isinstance(types, (str, dict))
+    if hasattr(obj, "get_positions") and hasattr(obj, "cell"):           # ase.Atoms
+        cell = np.asarray(obj.cell)
+        if not np.allclose(cell, np.diag(np.diag(cell))) or not np.all(np.diag(cell) > 0):
+            raise FormatError(f"ase.Atoms: expected an orthorhombic periodic cell, got {cell.tolist()}")
+        typ = np.asarray(types) if explicit else map_type_names(obj.get_chemical_symbols(),
+                                                                 parse_type_map(types), "ase.Atoms")
+        pos, typ, box = check_particles(obj.get_positions(), typ, np.diag(cell), FormatError)
+        return Configuration(pos, typ, box, metadata={"source": "ase.Atoms",
+                                                      "type_names": np.asarray(obj.get_chemical_symbols())})
+    if isinstance(obj, tuple) and len(obj) == 2 and hasattr(obj[0], "Lx"):   # freud (box, points)
+        fbox, points = obj
+        if getattr(fbox, "is2D", False) or any(getattr(fbox, k, 0) for k in ("xy", "xz", "yz")):
+            raise FormatError("freud box: expected a 3D orthorhombic box (no tilt)")
+        if not explicit:
+            raise FormatError("a freud (box, points) pair has no types: pass types=(N,) integers 0 (A) / 1 (B)")
+        box = np.array([fbox.Lx, fbox.Ly, fbox.Lz], np.float64)
+        pos, typ, box = check_particles(np.asarray(points, np.float64) + box / 2, types, box, FormatError)
+        return Configuration(pos, typ, box, metadata={"source": "freud"})
+    raise FormatError(f"cannot make a configuration of {type(obj).__name__}; give a Configuration, an "
+                      "ase.Atoms or a freud (box, points) pair")

@@ -1,21 +1,28 @@
-"""Predictions as CSV: one row per particle (configuration, particle, type, one column per time)."""
+"""Predictions as CSV: one row per particle (configuration, original id, type, one column per time)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..core import atomic_write
-from .base import Format
+from .base import TYPE_NAMES, Format
 
 __all__ = ["FORMAT", "write_predictions"]
 
 
 def write_predictions(path, configurations, predictions, times=None) -> None:
-    """Write per-particle predictions (sigma); columns ``t=<time>`` (tau) when times are known."""
+    """Write per-particle predictions (sigma); columns ``t=<time>`` (tau) when times are known.
+
+    ``particle`` is the particle's id in the input file where the file has ids (LAMMPS dump, extended XYZ
+    with an ``id`` column), else its 0-based index; ``type`` is A or B.
+    """
     k = predictions[0].shape[1]
     names = [f"t={t:g}" for t in times] if times is not None else [f"output_{j}" for j in range(k)]
     with atomic_write(path) as tmp, open(tmp, "w") as f:
         f.write("configuration,particle,type," + ",".join(names) + "\n")
         for ci, (c, p) in enumerate(zip(configurations, predictions)):
+            ids = np.asarray(c.metadata.get("ids", np.arange(c.n)), np.int64)
             for i in range(c.n):
-                f.write(f"{ci},{i},{int(c.types[i])}," + ",".join(f"{v:.6g}" for v in p[i]) + "\n")
+                f.write(f"{ci},{ids[i]},{TYPE_NAMES[int(c.types[i])]}," + ",".join(f"{v:.6g}" for v in p[i]) + "\n")
 
 
 #: this module's entry in the registry of glassnet.formats

@@ -1,43 +1,47 @@
-"""HOOMD-blue GSD files (needs the ``gsd`` package)."""
+"""HOOMD-blue GSD files (needs the ``gsd`` package).
+
+Read: every frame; types by name (a typeid indexes the frame's own list of names, in any order), mapped
+by the type map (default A -> 0, B -> 1; :func:`~glassnet.formats.base.parse_type_map`); positions shifted
+from GSD's centred box to a corner at 0.
+
+Predictions are written as GSD frames that OVITO reads: positions, types A/B, and per-particle
+``log/particles/prop_<time>`` (sigma) and ``log/particles/id`` (the input's ids where known).
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from ..core import Configuration, FormatError
-from .base import Format
+from ..core import FormatError, Configuration, atomic_write
+from .base import TYPE_NAMES, Format, map_type_names, prediction_columns
 
-__all__ = ["FORMAT", "read"]
-
-
-#: GSD type names -> glassnet types
-TYPE_NAMES = {"A": 0, "B": 1}
+__all__ = ["FORMAT", "read", "write_predictions"]
 
 
-def _types(frame, path) -> np.ndarray:
-    """Types by name (a typeid indexes the frame's own list of names, which may be in any order)."""
-    names = [str(n) for n in frame.particles.types]
-    unknown = sorted(set(names) - set(TYPE_NAMES))
-    typeid = np.asarray(frame.particles.typeid, np.int64)
-    used = sorted({names[i] for i in np.unique(typeid)}) if len(typeid) else []
-    if set(used) & set(unknown):
-        raise FormatError(f"{path}: GSD type names {unknown}; glassnet knows A and B (the KA mixture)")
-    return np.array([TYPE_NAMES[n] if n in TYPE_NAMES else -1 for n in names], np.int64)[typeid]
-
-
-def read(path) -> list[Configuration]:
-    """Every frame of a HOOMD GSD file (positions shifted from GSD's centred box to a corner at 0; types
-    mapped by name, A -> 0 and B -> 1)."""
+def _gsd(path):
     try:
         import gsd.hoomd
     except ImportError as err:
-        raise FormatError(f"reading {path} needs the `gsd` package: pip install gsd") from err
+        raise FormatError(f"{path}: GSD files need the `gsd` package: pip install gsd") from err
+    return gsd.hoomd
+
+
+def read(path, type_map=None) -> list[Configuration]:
+    """Every frame of a HOOMD GSD file (positions and box in sigma)."""
+    hoomd = _gsd(path)
     out = []
     try:
-        with gsd.hoomd.open(str(path), "r") as traj:
+        with hoomd.open(str(path), "r") as traj:
             for frame in traj:
                 box = np.asarray(frame.configuration.box[:3], dtype=np.float64)
+                if np.any(np.asarray(frame.configuration.box[3:]) != 0):
+                    raise FormatError(f"{path}: tilted box; only orthorhombic boxes are supported")
                 pos = np.asarray(frame.particles.position, dtype=np.float64) + box / 2  # GSD is centred
-                out.append(Configuration(pos, _types(frame, path), box, metadata={"source": str(path)}))
+                names = np.asarray([str(n) for n in frame.particles.types])[
+                    np.asarray(frame.particles.typeid, np.int64)]
+                meta = {"source": str(path), "type_names": names}
+                if "particles/id" in frame.log:
+                    meta["ids"] = np.asarray(frame.log["particles/id"], np.int64)
+                out.append(Configuration(pos, map_type_names(names, type_map, path), box, metadata=meta))
     except FormatError:
         raise
     except Exception as err:
@@ -45,5 +49,29 @@ def read(path) -> list[Configuration]:
     return out
 
 
+def write_predictions(path, configurations, predictions, times=None) -> None:
+    """One GSD frame per configuration with the predictions (sigma) as per-particle log arrays."""
+    hoomd = _gsd(path)
+    keys = prediction_columns(times, predictions[0].shape[1])
+    with atomic_write(path, suffix=".gsd") as tmp:
+        with hoomd.open(str(tmp), "w") as traj:
+            for k, (c, p) in enumerate(zip(configurations, predictions)):
+                frame = hoomd.Frame()
+                frame.configuration.step = k
+                frame.configuration.box = [*map(float, c.box), 0, 0, 0]
+                frame.particles.N = c.n
+                frame.particles.types = list(TYPE_NAMES)
+                frame.particles.typeid = np.asarray(c.types, np.uint32)
+                wrapped = np.mod(c.positions, c.box)
+                frame.particles.position = (wrapped - c.box / 2).astype(np.float32)
+                frame.log["particles/id"] = np.asarray(c.metadata.get("ids", np.arange(1, c.n + 1)), np.int64)
+                for j, key in enumerate(keys):
+                    frame.log[f"particles/{key}"] = np.asarray(p[:, j], np.float32)
+                if times is not None:
+                    frame.log["prediction_times"] = np.asarray(times, np.float64)
+                traj.append(frame)
+
+
 #: this module's entry in the registry of glassnet.formats
-FORMAT = Format("gsd", (".gsd",), read=read, description="HOOMD GSD (needs gsd)")
+FORMAT = Format("gsd", (".gsd",), read=read, write_predictions=write_predictions, named_types=True,
+                description="HOOMD GSD (needs gsd)")

@@ -129,6 +129,10 @@ def read_dataset(path, load_displacements: bool = False) -> Dataset:
         if version > FORMAT_VERSION:
             raise FormatError(f"{path} has format_version {version}; this glassnet reads <= {FORMAT_VERSION}")
         meta = {k: _from_attr(v) for k, v in f.attrs.items()}
+        for required in ("times", "configurations"):
+            if required not in f:
+                raise FormatError(f"{path} claims the glassnet format but has no {required!r} dataset "
+                                  "(damaged or written by another tool)")
         times = f["times"][()]
         configs = []
         try:
@@ -142,11 +146,14 @@ def read_dataset(path, load_displacements: bool = False) -> Dataset:
                 if load_displacements and "displacement_vectors" in g:
                     cmeta["displacement_vectors"] = g["displacement_vectors"][()]
                 targets = g["propensity"][()] if "propensity" in g else None
+                if targets is not None and targets.shape[0] != len(times):
+                    raise FormatError(f"{path}: configuration {name} has propensities at {targets.shape[0]} "
+                                      f"times but the file lists {len(times)}")
                 configs.append(Configuration(g["positions"][()], g["types"][()].astype(np.int64),
                                              g["box"][()], targets, times if targets is not None else None,
                                              cmeta, _read_inherent(g)))
         except (KeyError, OSError) as err:
-            raise FormatError(f"{path}: damaged configuration record: {err}") from err
+            raise FormatError(f"{path}: damaged configuration record: {str(err).splitlines()[0]}") from err
     return Dataset(configs, times, meta)
 
 
