@@ -80,6 +80,6 @@ def test_single_run_labels_share_the_chain_and_resume(tmp_path):
     (tmp_path / "single" / "run_00001.npz").unlink()
     again = simulate_single(spec, tmp_path / "single", workers=1, progress=False)
     assert all(np.array_equal(a.targets, b.targets) for a, b in zip(single.configurations, again.configurations))
-    with pytest.raises(ParameterError, match="different parameters"):
+    with pytest.raises(ParameterError, match=r"other parameters: n_runs=2 \(now 3\)"):
         simulate_single(SingleRunSpec(n_runs=3, n_origins=4, origin_spacing=2.0, **common), tmp_path / "single",
                         workers=1, progress=False)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from .iso import run_replicas, simulate_iso
 from .single import run_origins, simulate_single
-from .spec import PRESETS, DatasetSpec, SingleRunSpec, half_decades, spec_from_json, with_overrides
+from .spec import PRESETS, DatasetSpec, SingleRunSpec, check_state_point, half_decades, spec_from_json, with_overrides
 
-__all__ = ["DatasetSpec", "SingleRunSpec", "PRESETS", "PROTOCOLS", "with_overrides", "half_decades",
+__all__ = ["DatasetSpec", "SingleRunSpec", "PRESETS", "PROTOCOLS", "check_state_point", "with_overrides", "half_decades",
            "spec_from_json", "run_replicas", "run_origins", "simulate_iso", "simulate_single"]
 
 #: protocol name (``spec.protocol``) -> function(spec, parts, scheduler, workers, progress, engine) -> Dataset

@@ -28,7 +28,7 @@ from ..core import Configuration, Dataset
 from ..md import create_engine, engine_class
 from ..observables import IS_VALUES, Q_PEAK, crossing_times, fs_isotropic, noise_ceiling
 from .chain import run_chain, state_file, types_and_box
-from .jobs import claim_parts, dask_client
+from .jobs import check_parts, claim_parts, dask_client
 from .spec import DatasetSpec
 
 __all__ = ["run_replicas", "simulate_iso", "split_names"]
@@ -129,11 +129,9 @@ def simulate_iso(spec: DatasetSpec, parts, scheduler: str | None = None, workers
     """
     from tqdm.auto import tqdm
 
-    parts = claim_parts(parts, spec)
+    parts = check_parts(parts, spec)   # written once the workers answer
     job = _Job(spec, parts, engine)
     n_rep_tasks = spec.n_configs * len(job.chunks())
-    bar = tqdm(total=1 + spec.n_configs + n_rep_tasks, disable=not progress, desc="simulate",
-               unit="task")
     sample_t = spec.sample_times()
 
     def submit_replicas(k, state):
@@ -149,7 +147,9 @@ def simulate_iso(spec: DatasetSpec, parts, scheduler: str | None = None, workers
                                          pure=False)))
         return out
 
-    with dask_client(scheduler, workers) as client, bar:
+    with dask_client(scheduler, workers) as client, tqdm(
+            total=1 + spec.n_configs + n_rep_tasks, disable=not progress, desc="simulate", unit="task") as bar:
+        claim_parts(parts, spec)
         run_chain(spec, parts, spec.n_configs, client, bar, submit_replicas, engine)
     return _assemble(job)
 

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import ParameterError, atomic_write
+from ..core import ParameterError, SimulationError, atomic_write
 
-__all__ = ["dask_client", "claim_parts", "save_npz", "remove_parts"]
+__all__ = ["dask_client", "check_parts", "claim_parts", "save_npz", "remove_parts"]
+
+#: how long to wait for a Dask scheduler given by address before giving up (s)
+CONNECT_TIMEOUT = 10
 
 
 @contextlib.contextmanager
@@ -19,9 +22,18 @@ def dask_client(scheduler: str | None, workers: int):
     single-threaded processes (one MD engine each: the fastest layout), closed on exit."""
     from dask.distributed import Client, LocalCluster
 
+    if workers < 1:
+        raise ParameterError(f"workers={workers}; expected at least 1")
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                   dashboard_address=":0")
-    client = Client(scheduler or cluster)
+    try:
+        client = Client(scheduler or cluster, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as err:
+        if cluster is not None:
+            cluster.close()
+        raise SimulationError(f"cannot reach the Dask scheduler {scheduler or 'of the local cluster'} "
+                              f"within {CONNECT_TIMEOUT} s ({type(err).__name__}: {str(err).splitlines()[0]})"
+                              ) from err
     try:
         yield client
     finally:
@@ -30,18 +42,26 @@ def dask_client(scheduler: str | None, workers: int):
             cluster.close()
 
 
-def claim_parts(parts, spec) -> Path:
-    """The folder of a job's finished pieces, created for ``spec`` or checked to hold ``spec``'s."""
+def check_parts(parts, spec) -> Path:
+    """Refuse a folder of finished pieces that holds another spec's job (reads only)."""
     parts = Path(parts)
-    parts.mkdir(parents=True, exist_ok=True)
     spec_file = parts / "spec.json"
     if spec_file.exists():
         old = type(spec).from_json(spec_file.read_text())
         if old != spec:
-            raise ParameterError(f"{parts} holds an unfinished job with different parameters ({old}); "
+            changed = [f"{k}={getattr(old, k)!r} (now {getattr(spec, k)!r})" for k in old.__dataclass_fields__
+                       if getattr(old, k) != getattr(spec, k)]
+            raise ParameterError(f"{parts} holds an unfinished job with other parameters: {', '.join(changed)}; "
                                  "rerun with the same parameters to resume, or delete that folder")
-    else:
-        spec_file.write_text(spec.to_json())
+    return parts
+
+
+def claim_parts(parts, spec) -> Path:
+    """The folder of a job's finished pieces, created for ``spec`` or checked to hold ``spec``'s."""
+    parts = check_parts(parts, spec)
+    parts.mkdir(parents=True, exist_ok=True)
+    if not (parts / "spec.json").exists():
+        (parts / "spec.json").write_text(spec.to_json())
     return parts
 
 

@@ -18,7 +18,7 @@ from ..core import Configuration, Dataset
 from ..md import create_engine, engine_class
 from ..observables import Q_PEAK, fs_isotropic
 from .chain import run_chain, types_and_box
-from .jobs import claim_parts, dask_client
+from .jobs import check_parts, claim_parts, dask_client
 from .spec import SingleRunSpec
 
 __all__ = ["run_origins", "simulate_single"]
@@ -70,14 +70,13 @@ def simulate_single(spec: SingleRunSpec, parts, scheduler: str | None = None, wo
     """
     from tqdm.auto import tqdm
 
-    parts = claim_parts(parts, spec)
+    parts = check_parts(parts, spec)   # written once the workers answer
     types, box = types_and_box(spec)
     origins, times = spec.origins(), np.asarray(spec.times, float)
 
     def run_file(k):
         return parts / f"run_{k:05d}.npz"
 
-    bar = tqdm(total=1 + 2 * spec.n_runs, disable=not progress, desc="simulate", unit="task")
 
     def submit_run(k, state):
         if run_file(k).exists():
@@ -87,7 +86,9 @@ def simulate_single(spec: SingleRunSpec, parts, scheduler: str | None = None, wo
                                             origins, times, _run_seed(spec.seed, k), spec.dt, spec.q,
                                             engine, pure=False))]
 
-    with dask_client(scheduler, workers) as client, bar:
+    with dask_client(scheduler, workers) as client, tqdm(
+            total=1 + 2 * spec.n_runs, disable=not progress, desc="simulate", unit="task") as bar:
+        claim_parts(parts, spec)
         run_chain(spec, parts, spec.n_runs, client, bar, submit_run, engine)
     pilot = np.load(parts / "pilot.npz")
     configs = []

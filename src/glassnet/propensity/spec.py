@@ -8,9 +8,10 @@ from typing import ClassVar
 import numpy as np
 
 from ..core import ParameterError
+from ..forcefield import MAX_CUTOFF
 from ..observables import Q_PEAK
 
-__all__ = ["ChainSpec", "DatasetSpec", "SingleRunSpec", "PRESETS", "with_overrides", "half_decades", "spec_from_json"]
+__all__ = ["check_state_point", "ChainSpec", "DatasetSpec", "SingleRunSpec", "PRESETS", "with_overrides", "half_decades", "spec_from_json"]
 
 
 def half_decades(t0: float, t1: float) -> list[float]:
@@ -18,6 +19,26 @@ def half_decades(t0: float, t1: float) -> list[float]:
     grid = [float(f"{0.165 * 10 ** (k // 2):.6g}") if k % 2 == 0 else float(f"{0.52 * 10 ** (k // 2):.6g}")
             for k in range(-4, 12)]
     return [g for g in grid if t0 * 0.9999 <= g <= t1 * 1.0001]
+
+
+def check_state_point(temperature: float, n: int, density: float, dt: float = 0.005) -> None:
+    """Refuse a KA state point or time step that cannot be simulated, naming the value (LJ units).
+
+    Raises:
+        ParameterError: T <= 0, fewer than 2 particles, density <= 0, dt outside (0, 0.01] tau, or a box
+            smaller than twice the interaction cutoff.
+    """
+    for name, value, ok, expected in (
+            ("temperature", temperature, temperature > 0, "> 0 (epsilon/k_B)"),
+            ("n", n, n >= 2, ">= 2 particles"),
+            ("density", density, density > 0, "> 0 (sigma^-3)"),
+            ("dt", dt, 0 < dt <= 0.01, "in (0, 0.01] tau (KA is unstable beyond ~0.01)")):
+        if not ok or not np.isfinite(value):
+            raise ParameterError(f"{name}={value}; expected {expected}")
+    side = (n / density) ** (1 / 3)
+    if side < 2 * MAX_CUTOFF:
+        raise ParameterError(f"n={n} at density {density} gives a box of {side:.3g} sigma, smaller than twice "
+                             f"the interaction cutoff ({2 * MAX_CUTOFF:g} sigma); use more particles")
 
 
 @dataclass(frozen=True)
@@ -54,8 +75,12 @@ class ChainSpec:
             raise ParameterError(f"times={list(self.times)}; expected increasing positive times (tau)")
         if self.spacing_taus < 1:
             raise ParameterError(f"spacing_taus={self.spacing_taus}; states must be >= 1 tau_alpha apart")
-        if self.temperature <= 0 or self.n < 2 or self.density <= 0 or self.dt <= 0:
-            raise ParameterError(f"invalid state point or time step in {self}")
+        check_state_point(self.temperature, self.n, self.density, self.dt)
+        for name, value, ok, expected in (
+                ("equilibration_taus", self.equilibration_taus, self.equilibration_taus >= 0, ">= 0"),
+                ("tau_alpha", self.tau_alpha, self.tau_alpha is None or self.tau_alpha > 0, "> 0 (tau)")):
+            if not ok:
+                raise ParameterError(f"{name}={value}; expected {expected}")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -92,6 +117,8 @@ class DatasetSpec(ChainSpec):
 
     def __post_init__(self):
         self._check_common()
+        if self.n_configs < 1:
+            raise ParameterError(f"n_configs={self.n_configs}; expected at least 1 configuration")
         if sum(self.splits) != self.n_configs or len(self.splits) != 3 or min(self.splits) < 0:
             raise ParameterError(f"splits={self.splits} must be (train, valid, test) counts summing to "
                              f"n_configs={self.n_configs}")
