@@ -43,3 +43,15 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     with atomic_write(path) as tmp:
         tmp.write_text("new")
     assert path.read_text() == "new" and list(tmp_path.iterdir()) == [path]
+
+
+def test_check_neighbours_refuses_isolated_particles():
+    from conftest import random_system
+    from glassnet.core import check_neighbours, number_density
+
+    pos, typ, box = random_system(400)
+    check_neighbours(pos, box, 2.0)                       # density 1.2: ~40 neighbours each
+    scale = (1.2 / 0.03) ** (1 / 3)                       # the same in Angstrom-like units
+    assert abs(number_density(400, box * scale) - 0.03) < 1e-9
+    with pytest.raises(ValueError, match=r"no neighbour within the cutoff 2 sigma at number density 0.03"):
+        check_neighbours(pos * scale, box * scale, 2.0)

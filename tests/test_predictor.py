@@ -52,3 +52,39 @@ def test_overlapping_particles_are_named_before_any_work(reference_configs):
     with pytest.raises(ModelError, match="overlapping"):
         Predictor("ka-T0.64-bapst").predict(replace(c, positions=pos))
     Predictor("ka-T0.64-bapst").predict(c)       # a real configuration passes the check
+
+
+def test_ase_atoms_and_freud_pairs_predict_like_configurations(reference_configs):
+    ase = pytest.importorskip("ase")
+    freud = pytest.importorskip("freud")
+    c = reference_configs[0]
+    pred = Predictor("ka-T0.64-bapst")
+    ref = pred.predict(c)
+    atoms = ase.Atoms(np.array(["Ar", "Kr"])[c.types], positions=c.positions, cell=np.diag(c.box), pbc=True)
+    assert np.allclose(pred.predict(atoms, types="A=Ar,B=Kr"), ref, atol=1e-5)
+    box = freud.box.Box(*c.box)
+    assert np.allclose(pred.predict((box, c.positions - c.box / 2), types=c.types), ref, atol=1e-5)
+    with pytest.raises(Exception, match="no types"):
+        pred.predict((box, c.positions))
+
+
+def test_state_point_is_recorded_and_checked(reference_configs):
+    import logging
+
+    c = reference_configs[0]                                    # T=0.44, density 1.2
+    pred = Predictor("ka-T0.64-bapst")
+    assert pred.state_point == {"temperatures": [0.64], "density": 1.2}
+    c = replace(c, metadata={**c.metadata, "temperature": 0.44})
+    assert pred.state_point_warnings(c) == ["temperature 0.44 differs from the training data's [0.64]"]
+    squeezed = replace(c, positions=c.positions * 1.1, box=c.box * 1.1)
+    assert "number density 0.9" in pred.state_point_warnings(squeezed)[0]
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logging.getLogger("glassnet").addHandler(handler)
+    try:
+        pred.predict(c)
+        pred.predict(c)                                         # once per message
+    finally:
+        logging.getLogger("glassnet").removeHandler(handler)
+    assert sum("temperature 0.44 differs" in r.getMessage() for r in records) == 1

@@ -44,7 +44,18 @@ EDGE_KEYS = (EDGES, SENDERS, RECEIVERS)
 def pick_device(device: str | None = None) -> torch.device:
     """The torch device to use: the given one, else CUDA when available, else the CPU."""
     if device:
-        return torch.device(device)
+        try:
+            dev = torch.device(device)
+        except RuntimeError as err:
+            raise ModelError(f"device={device!r} is not a torch device (e.g. cpu, cuda, cuda:1, mps)") from err
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ModelError(f"device={device!r}: this machine has no CUDA device (torch {torch.__version__}); "
+                             "use --device cpu or leave it out")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ModelError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s)")
+        if dev.type == "mps" and not torch.backends.mps.is_available():
+            raise ModelError(f"device={device!r}: MPS is not available here")
+        return dev
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

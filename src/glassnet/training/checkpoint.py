@@ -45,6 +45,10 @@ def read_payload(path) -> dict:
     path = Path(path)
     if not path.exists():
         raise ModelError(f"checkpoint {path} does not exist")
+    if path.is_dir():
+        raise ModelError(f"checkpoint {path} is a folder; give its best.pt or last.pt")
+    if path.stat().st_size == 0:
+        raise ModelError(f"checkpoint {path} is an empty file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
@@ -81,6 +85,15 @@ def load_checkpoint(path, device=None):
     except RuntimeError as err:
         raise ModelError(f"{path}: the weights do not fit the architecture {config}: "
                          f"{str(err).splitlines()[1:3]}") from err
+    n_out = config.n_outputs
+    for key in ("target_mean", "target_std"):
+        width = np.atleast_2d(np.asarray(payload.get(key, [0.0] * n_out), dtype=float)).shape[-1]
+        if width != n_out:
+            raise ModelError(f"{path}: {key} has {width} entries but the network has {n_out} outputs")
+    idx, times = payload.get("output_index"), payload.get("times")
+    for key, value in (("output_index", idx), ("times", times)):
+        if value is not None and len(value) != n_out:
+            raise ModelError(f"{path}: {key} has {len(value)} entries but the network has {n_out} outputs")
     model.to(pick_device(device)).eval()
     meta = {k: v for k, v in payload.items() if k != "state_dict"}
     return model, meta
@@ -107,7 +120,7 @@ def import_bapst_checkpoint(source, out) -> Path:
         "times": [0.132] if "s09" in name else None,
         "training_data": {"description": "released network of Bapst et al., Nature Physics 16, 448 "
                           "(2020), google-deepmind/deepmind-research glassy_dynamics, KA at T=0.44",
-                          "source": str(source)},
+                          "source": str(source), "temperatures": [0.44], "density": 1.2},
         "versions": versions(),
     })
     return Path(out)

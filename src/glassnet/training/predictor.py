@@ -1,17 +1,27 @@
 """Apply trained networks to configurations: :class:`Predictor` (a checkpoint or a seed ensemble)."""
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
 
-from ..core import Configuration, ModelError, check_overlaps
+from ..core import Configuration, ModelError, check_neighbours, check_overlaps, number_density
+from ..formats import as_configuration
 from ..md import inherent_state
 from ..models import compiled, predict_tensors
 from ..pretrained import resolve
 from .checkpoint import load_checkpoint
 
-__all__ = ["Predictor"]
+__all__ = ["Predictor", "DENSITY_RTOL", "TEMPERATURE_TOL"]
+
+log = logging.getLogger(__name__)
+
+#: a configuration whose number density differs from the training data's by more than this fraction is
+#: flagged (a warning): the network has not seen that state point
+DENSITY_RTOL = 0.05
+#: likewise for a recorded temperature further than this (epsilon/k_B) from every training temperature
+TEMPERATURE_TOL = 0.02
 
 
 class Predictor:
@@ -49,6 +59,26 @@ class Predictor:
         self.symmetrize = symmetrize
         self.engine = engine
         self._forward = {id(m): (compiled(m) if compile else m) for m, *_ in self.members}
+        self._warned: set = set()
+
+    @property
+    def state_point(self) -> dict:
+        """The training data's ``temperatures`` (list, epsilon/k_B) and number ``density`` (sigma^-3), where the
+        checkpoint records them (None otherwise)."""
+        data = self.meta.get("training_data") or {}
+        return {"temperatures": data.get("temperatures") or None, "density": data.get("density")}
+
+    def state_point_warnings(self, config: Configuration) -> list[str]:
+        """Why a configuration lies outside the state point the networks were trained at (empty: it does not,
+        or it is not known)."""
+        sp, out = self.state_point, []
+        rho = number_density(config.n, config.box)
+        if sp["density"] and abs(rho / sp["density"] - 1) > DENSITY_RTOL:
+            out.append(f"number density {rho:.4g} sigma^-3 differs from the training data's {sp['density']:.4g}")
+        t = config.metadata.get("temperature")
+        if t is not None and sp["temperatures"] and min(abs(float(t) - x) for x in sp["temperatures"]) > TEMPERATURE_TOL:
+            out.append(f"temperature {float(t):g} differs from the training data's {sp['temperatures']}")
+        return out
 
     @property
     def times(self):
@@ -75,15 +105,24 @@ class Predictor:
         c = self.with_inherent(config)
         return model.tensors(c.positions, c.types, c.box, c.inherent)
 
-    def predict(self, config: Configuration) -> np.ndarray:
+    def predict(self, config, types=None) -> np.ndarray:
         """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
 
-        Models that read the inherent state quench the configuration first when it has none.
-        Overlapping particles (closer than 0.5 sigma) are refused first, naming them.
+        ``config`` is a :class:`Configuration`, an ``ase.Atoms`` or a freud ``(box, points)`` pair
+        (:func:`glassnet.formats.as_configuration`; ``types`` as there). Models that read the inherent
+        state quench the configuration first when it has none. Overlapping particles (closer than 0.5 sigma)
+        and particles without a neighbour within the cutoff are refused first, naming them; a density or
+        recorded temperature away from the training data's is logged as a warning (once per message).
         A network trained on per-configuration standardised targets returns them rescaled with the
         training average of each type's mean and std: exact up to a per-configuration affine map.
         """
+        config = as_configuration(config, types)
         check_overlaps(config.positions, config.box, error=ModelError)   # before any quench
+        check_neighbours(config.positions, config.box, min(m.config.r_cut for m, *_ in self.members), ModelError)
+        for message in self.state_point_warnings(config):
+            if message not in self._warned:
+                self._warned.add(message)
+                log.warning("%s: the network may not apply here", message)
         config = self.with_inherent(config)       # one quench for every member
         types = np.asarray(config.types)
         outs = []

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core import Configuration, ModelError, atomic_write
+from ..core import Configuration, ModelError, atomic_write, number_density
 from ..graph import CUBE_SYMMETRIES
 from ..models import ARCHITECTURES, ModelConfig, architecture_of, compiled, pick_device, predict_tensors
 from ..observables import pearson_r
@@ -112,8 +112,10 @@ def _describe_data(configs: list[Configuration]) -> dict:
         if c.targets is not None:
             h.update(np.ascontiguousarray(c.targets, np.float64).tobytes())
     sources = sorted({str(c.metadata.get("source", "")) for c in configs})
+    temperatures = sorted({float(c.metadata["temperature"]) for c in configs if "temperature" in c.metadata})
     return {"n_configurations": len(configs), "n_particles": [int(c.n) for c in configs][:5],
-            "sources": sources, "sha256": h.hexdigest()}
+            "sources": sources, "sha256": h.hexdigest(), "temperatures": temperatures,
+            "density": float(np.mean([number_density(c.n, c.box) for c in configs]))}
 
 
 def _target_stats(samples, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
