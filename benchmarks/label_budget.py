@@ -4,6 +4,7 @@ networks trained on 30-replica labels.
 
     python benchmarks/label_budget.py SINGLE.h5 --valid data/reference/ka-T0.64.h5 \\
         --test data/reference/ka-T0.64.h5 data/reference/ka-T0.64-b.h5 --origins 9 25 --out-dir runs/budget
+    python benchmarks/label_budget.py --iso FEW-REPLICA.h5 --iso-configs 12 24 48 --valid ... --test ...
 
 For each ``--origins K`` it trains on the first K time origins of every run of the SINGLE files (so the MD
 per run is the same trajectory cut short, and the budgets nest; several files, e.g. other seeds, pool
@@ -12,7 +13,8 @@ equivariant`, ``--steps`` steps (compiled), validation on the valid split of ``-
 test r (A particles, mean over test configurations) per time. The cost column is CPU-seconds of data on
 this machine: MD at the measured LAMMPS rate (``--steps-per-second``, benchmarks/md_throughput.py) plus one
 quench per labelled configuration (``--quench-seconds``, benchmarks/quench.py); the 30-replica rows count
-R x t_max of MD per configuration and one quench. Every run resumes from its folder.
+R x t_max of MD per configuration and one quench (``--iso``: a few-replica iso file, R read from it).
+Every run resumes from its folder.
 """
 import argparse
 from dataclasses import replace
@@ -30,10 +32,13 @@ from glassnet.training import Predictor, TrainConfig, Trainer
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("single", nargs="+", help="single-run label file(s) with inherent states (several: pooled)")
+    ap.add_argument("single", nargs="*", help="single-run label file(s) with inherent states (several: pooled)")
+    ap.add_argument("--iso", help="a few-replica iso-configurational file (train split, inherent states): "
+                    "trained on its first --iso-configs configurations")
+    ap.add_argument("--iso-configs", type=int, nargs="+", default=[], help="budgets of the --iso file")
     ap.add_argument("--valid", required=True, help="iso file whose valid split selects the checkpoint")
     ap.add_argument("--test", nargs="+", required=True, help="iso files whose test splits are scored")
-    ap.add_argument("--origins", type=int, nargs="+", required=True, help="time origins per run to use")
+    ap.add_argument("--origins", type=int, nargs="+", default=[], help="time origins per run to use")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--steps-per-second", type=float, default=1900.0, help="LAMMPS NVE rate, N=1000")
@@ -51,13 +56,12 @@ def main():
             raise SystemExit(f"{path} is not a single-run label file")
         for c in d.configurations:
             c.metadata["run"] = (str(path), c.metadata["run"])      # runs of different files are different
-    ds, meta = files[0], files[0].metadata
     pooled = [c for d in files for c in d.configurations]
     valid = read_labelled(args.valid, "valid")
     test = read_labelled(args.test, "test")
     ceiling = np.mean([c.metadata["noise_ceiling"] for c in test], axis=0)
     times = list(test[0].times)
-    spacing, dt = meta["origin_spacing"], meta["dt"]
+    dt = files[0].metadata["dt"] if files else 0.005
     rate = args.steps_per_second * dt          # tau of MD per CPU-second
 
     reference = {}
@@ -83,20 +87,34 @@ def main():
         res = row(f"30-replica labels, shipped {' + '.join(names)}", evaluate(shipped, test), iso_cost, n_iso)
     reference.update(res)
     recipe = dict(ARCHITECTURES["equivariant"].recipe)
+
+    def train_seeds(train, tag):
+        members = []
+        for seed in args.seeds:
+            out = Path(args.out_dir) / f"{tag}-seed{seed}"
+            tcfg = TrainConfig(steps=args.steps, seed=seed, eval_every=100, compile=True, **recipe)
+            trainer = Trainer(train, valid, EquivariantConfig(n_outputs=len(times)), tcfg, out, times=times)
+            trainer.run(progress=False)
+            members.append(out / "best.pt")
+        return members
+
+    if args.iso:
+        iso = read_labelled(args.iso, "train")
+        n_rep = int(read_dataset(args.iso).metadata["n_replicas"])
+        for k in args.iso_configs:
+            cost = k * (n_rep * max(times) / rate + args.quench_seconds)
+            members = train_seeds(iso[:k], f"iso{n_rep}-configs{k}")
+            for m in ([members[0]], members) if len(members) > 1 else ([members[0]],):
+                row(f"{n_rep}-replica labels, {k} configurations ({len(m)} seed(s))", evaluate(Predictor(m), test),
+                    cost, k)
     for k in args.origins:
+        ds, spacing = files[0], files[0].metadata["origin_spacing"]
         train = [replace(c, metadata={**c.metadata, "split": "train"}) for c in pooled
                  if c.metadata["origin"] < k]
         n_runs = len({c.metadata["run"] for c in train})
         md_tau = n_runs * ((k - 1) * spacing + max(ds.times))
         cost = md_tau / rate + len(train) * args.quench_seconds
-        members = []
-        for seed in args.seeds:
-            out = Path(args.out_dir) / f"origins{k}-runs{n_runs}-seed{seed}"
-            tcfg = TrainConfig(steps=args.steps, seed=seed, eval_every=100, compile=True, **recipe)
-            trainer = Trainer(train, valid, EquivariantConfig(n_outputs=len(ds.times)), tcfg, out,
-                              times=ds.times)
-            trainer.run(progress=False)
-            members.append(out / "best.pt")
+        members = train_seeds(train, f"origins{k}-runs{n_runs}")
         for m in ([members[0]], members) if len(members) > 1 else ([members[0]],):
             row(f"single-run, {k} origins x {n_runs} runs ({len(m)} seed(s))", evaluate(Predictor(m), test), cost,
                 len(train))

@@ -54,6 +54,18 @@ def test_k_step_network_feels_nothing_beyond_shell_k(two_step_predictor):
     assert all(x["shell"] <= 2 for x in lengths)
     d = probe.to_dict([1.0, 10.0], "toy")
     assert np.isfinite(d["shell_distance"][1]) and d["shell_distance"][1] < d["shell_distance"][2]
+    assert d["reach"] == 2 and d["half_box"] == box.min() / 2
+
+
+def test_probe_warnings_name_what_caps_a_length():
+    from glassnet.analysis import probe_warnings
+
+    probe = {"times": [1.0, 10.0], "half_box": 4.7, "reach": 3,
+             "length_ablation": [{"shell": 1, "length": 1.1}, {"shell": 3, "length": 4.5}],
+             "length_perturbation": [{"shell": 1, "length": 1.0}, {"shell": 2, "length": float("nan")}]}
+    w = probe_warnings(probe)
+    assert len(w) == 2 and all("ablation at t=10" in x for x in w)
+    assert "half the box" in w[0] and "reach (3 message-passing steps)" in w[1]
 
 
 def test_probe_properties_need_compute(two_step_predictor):

@@ -1,5 +1,7 @@
 """The command line: each subcommand end to end on small real inputs."""
+import argparse
 import csv
+import inspect
 from dataclasses import replace
 import subprocess
 import sys
@@ -22,6 +24,32 @@ def test_version_and_help():
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
+
+
+def test_help_shows_defaults_and_every_option_has_help():
+    """Issue 18: --help shows defaults, and no option lacks help text; one --marked default everywhere."""
+    from glassnet.analysis import ShellProbe
+    from glassnet.cli import N_MARKED, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {opt.option_strings or opt.dest}" for name, p in sub.choices.items() for opt in p._actions
+               if not opt.help and not isinstance(opt, argparse._HelpAction)]
+    assert not missing
+    assert "(default: 1000)" in sub.choices["train"].format_help()
+    marked = {name: next(a.default for a in p._actions if a.dest == "marked")
+              for name, p in sub.choices.items() if any(a.dest == "marked" for a in p._actions)}
+    assert set(marked) == {"demo", "probe", "report"} and set(marked.values()) == {N_MARKED}
+    assert inspect.signature(ShellProbe).parameters["n_marked"].default == N_MARKED
+
+
+def test_quiet_and_log_file(tmp_path, capsys):
+    data = _toy_h5(tmp_path / "d.h5")
+    assert main(["train", str(data), "--out", str(tmp_path / "run"), "--steps", "2", "--eval-every", "1",
+                 "--hidden", "8", "--mp-steps", "1", "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "command: glassnet" in log and "trained 2 steps" in log
 
 
 def test_md_prints_thermodynamics(capsys):
@@ -164,7 +192,7 @@ def test_predict_refuses_to_overwrite_its_input(tmp_path, capsys):
     data = _toy_h5(tmp_path / "d.h5")
     before = data.read_bytes()
     assert main(["predict", "ka-T0.64-bapst", str(data), "--out", str(data)]) == 2
-    assert "is the input file" in capsys.readouterr().err and data.read_bytes() == before
+    assert "is an input file" in capsys.readouterr().err and data.read_bytes() == before
 
 
 def test_evaluate_pools_the_test_splits_of_several_files(tmp_path, capsys, reference_configs):

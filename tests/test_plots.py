@@ -9,10 +9,18 @@ from conftest import random_system
 
 def test_figures_render_with_expected_axes(tmp_path):
     pos, typ, box = random_system(400)
-    fig = plots.mobility_slice(pos, box, pos[:, 0], pos[:, 1], typ)
+    fig = plots.mobility_slice(pos, box, pos[:, 0], pos[:, 1], typ, time=5.2, temperature=0.64)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "x (σ)" and ax.get_ylabel() == "y (σ)"
-    assert fig.axes[1].get_ylabel() == "predicted propensity (σ)"
+    # measured and predicted side by side, each with its colour bar; time and temperature in the title
+    assert [a.get_title() for a in fig.axes[:2]] == ["measured", "predicted"]
+    assert {a.get_ylabel() for a in fig.axes[2:]} == {"measured propensity (σ)", "predicted propensity (σ)"}
+    assert "T = 0.64" in fig.get_suptitle() and "t = 5.2 τ" in fig.get_suptitle()
+    # the colour scale is set on the A particles: B particles with huge values do not stretch it
+    pred = pos[:, 0].copy()
+    pred[typ == 1] = 1e3
+    sc = plots.mobility_slice(pos, box, pred, types=typ).axes[0].collections[0]
+    assert sc.norm.vmax < 10
     paths = plots.save(fig, tmp_path / "slice")
     assert all(p.stat().st_size > 1000 for p in paths) and {p.suffix for p in paths} == {".png", ".pdf"}
     rows = [{"model": m, "kind": k, "data": "d.h5", "time": t, "r_mean": r, "r_std": 0.01}
@@ -25,7 +33,13 @@ def test_figures_render_with_expected_axes(tmp_path):
     probe = {"label": "T=1", "times": [1.0], "shells": [0, 1, 2], "ablation_mean": [[1, 0.1, 0.0]],
              "ablation_sem": [[0, 0, 0]], "perturbation_mean": [[[1, 0.1, 0]]],
              "perturbation_sem": [[[0, 0, 0]]], "length_ablation": [{"length": 1.5, "length_err": 0.1}]}
-    assert plots.shell_change([probe]).axes[0].get_xlabel() == "shell index n"
+    ax = plots.shell_change([probe]).axes[0]
+    assert ax.get_xlabel() == "shell index n"
+    # an exact zero is drawn at zero (symlog), not at a 1e-12 floor
+    assert ax.get_yscale() == "symlog" and ax.lines[0].get_ydata()[2] == 0.0
+    probe["shell_distance"] = [0.0, 1.1, 2.0]
+    fig = plots.shell_change([probe])
+    assert any(getattr(a, "get_xlabel", lambda: "")() == "mean distance of shell n (σ)" for a in fig.axes[0].child_axes)
     assert plots.length_vs_time([probe]).axes[0].get_ylabel() == "learned length (σ)"
 
 

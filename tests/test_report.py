@@ -24,6 +24,20 @@ def test_report_end_to_end(tmp_path, two_step_predictor):
     html = (tmp_path / "rep" / "report.html").read_text()
     assert html.count("data:image/png;base64") == 5
     assert "noise ceiling" in html and "potential_energy" in html
+    from glassnet import __version__
+
+    # the page says what made it, and that this 2-step network's length is capped by its reach
+    assert f"glassnet {__version__}" in html and "command: glassnet" in html
+    import html as html_lib
+    import json
+
+    from glassnet.analysis import probe_warnings
+
+    probe = json.loads((tmp_path / "rep" / "probe.json").read_text())
+    assert probe["reach"] == 2 and probe["half_box"] > 3
+    warnings = probe_warnings(probe)
+    assert all(html_lib.escape(w) in html for w in warnings) and (bool(warnings) != ("neither caps" in html))
+    assert (tmp_path / "rep" / "report.log").read_text().count("report: ") >= 4
     assert main(["figures", "--results", str(tmp_path / "rep" / "results.csv"), "--probe",
                  str(tmp_path / "rep" / "probe.json"), "--out-dir", str(tmp_path / "figs")]) == 0
     assert (tmp_path / "figs" / "r_vs_time.pdf").exists()

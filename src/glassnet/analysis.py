@@ -29,9 +29,9 @@ from scipy.sparse.csgraph import shortest_path
 
 from .core import Configuration, ParameterError
 from .graph import Graph, build_graph
-from .models import predict_nodes, predict_tensors, subset_inputs
+from .models import architecture_of, predict_nodes, predict_tensors, subset_inputs
 
-__all__ = ["shell_index", "ShellProbe", "learned_length"]
+__all__ = ["shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings"]
 
 
 def shell_index(graph: Graph, marked) -> np.ndarray:
@@ -49,6 +49,30 @@ def shell_index(graph: Graph, marked) -> np.ndarray:
     adj = csr_matrix((np.ones(keep.sum()), (graph.senders[keep], graph.receivers[keep])), shape=(n, n))
     dist = shortest_path(adj, unweighted=True, directed=False, indices=np.atleast_1d(marked))
     out = np.where(np.isfinite(dist), dist, -1).astype(np.int64)
+    return out
+
+
+def network_reach(model) -> int | None:
+    """How many shells (graph hops) a message-passing model sees: its number of message-passing steps."""
+    field = architecture_of(model).aliases.get("mp_steps", "mp_steps")
+    value = getattr(model.config, field, None)
+    return int(value) if value is not None else None
+
+
+def probe_warnings(probe: dict) -> list[str]:
+    """Where a probe's learned length is capped: by half the box (the periodic image) or by the network's
+    reach (the change cannot fall below the threshold further out than the network sees)."""
+    out = []
+    times = probe.get("times") or [None] * len(probe.get("length_ablation", []))
+    for experiment in ("ablation", "perturbation"):
+        for t, x in zip(times, probe.get(f"length_{experiment}", [])):
+            when = f"t={t:g}" if t is not None else "an output"
+            if probe.get("half_box") and np.isfinite(x["length"]) and x["length"] >= 0.9 * probe["half_box"]:
+                out.append(f"{experiment} at {when}: the learned length {x['length']:.2f} sigma reaches half the box "
+                           f"({probe['half_box']:.2f} sigma): the box caps it")
+            if probe.get("reach") is not None and x["shell"] >= probe["reach"]:
+                out.append(f"{experiment} at {when}: the learned shell {x['shell']} reaches the network's reach "
+                           f"({probe['reach']} message-passing steps): the architecture caps it")
     return out
 
 
@@ -96,7 +120,7 @@ class ShellProbe:
         seed: choice of marked particles and bootstrap.
     """
 
-    def __init__(self, predictor, n_shells: int = 10, pushes=(0.1,), n_marked: int = 32,
+    def __init__(self, predictor, n_shells: int = 10, pushes=(0.1,), n_marked: int = 16,
                  fraction: float = 0.1, seed: int = 0):
         if n_shells < 2 or n_marked < 1 or not 0 < fraction < 1:
             raise ParameterError(f"n_shells={n_shells}, n_marked={n_marked}, fraction={fraction}: expected "
@@ -115,8 +139,11 @@ class ShellProbe:
             raise RuntimeError("Property not computed. Call compute first.")
         return value
 
-    def compute(self, config: Configuration, marked=None, reset: bool = True) -> "ShellProbe":
-        """Probe one configuration; with ``reset=False`` marked particles accumulate over calls."""
+    def compute(self, config: Configuration, marked=None, reset: bool = True, progress: bool = False) -> "ShellProbe":
+        """Probe one configuration; with ``reset=False`` marked particles accumulate over calls
+        (``progress``: a bar over marked particles)."""
+        from tqdm.auto import tqdm
+
         pred = self.predictor
         model = pred.model
         t_full = pred.inputs(config)
@@ -147,7 +174,7 @@ class ShellProbe:
         # perturbation: push shells > n outwards
         pert = np.empty((len(self.pushes), len(marked), self.n_shells, base.shape[1]))
         distance = np.full((len(marked), self.n_shells), np.nan)
-        for m, i in enumerate(marked):
+        for m, i in enumerate(tqdm(marked, desc="probe", unit="particle", disable=not progress)):
             d = pos - pos[i]
             d -= box * np.round(d / box)
             r = np.linalg.norm(d, axis=1)
@@ -169,6 +196,7 @@ class ShellProbe:
                 if moves:
                     out = predict_nodes(model, inputs, [int(i)] * len(inputs))
                     pert[p, m, moves] = np.abs(out - base[m]) * scale
+        self._half_box = float(box.min() / 2)
         if reset or self._ablation is None:
             self._ablation, self._perturbation, self._distance = ablation, pert, distance
         else:
@@ -214,6 +242,8 @@ class ShellProbe:
             "perturbation_sem": (pert.std(axis=1) / np.sqrt(m)).transpose(0, 2, 1).tolist(),
             "length_ablation": self.lengths("ablation"),
             "length_perturbation": self.lengths("perturbation"),
+            "half_box": getattr(self, "_half_box", None),
+            "reach": network_reach(self.predictor.model),
         }
 
     def save(self, path, times=None, label: str = "") -> None:

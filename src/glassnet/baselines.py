@@ -324,13 +324,14 @@ def descriptor_baseline_table(train, valid, test, data="", split="test", mlp_see
     return rows
 
 
-def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int = 0) -> list[dict]:
+def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int = 0, types=None) -> list[dict]:
     """Every baseline on a data file, in the result-table format.
 
     A glassnet .h5 dataset: physics signs and descriptor fits come from its train split (descriptor
     hyper-parameters from valid) and are scored on ``split``. A file without splits (a Bapst pickle):
     physics baselines only, their sign chosen on the same data (the note says so). A list of .h5
-    files acts as one dataset (each split the union of the files' splits).
+    files acts as one dataset (each split the union of the files' splits). ``types``: the type map of
+    :func:`glassnet.formats.read_configurations` for files that name their species.
     """
     several = isinstance(data, (list, tuple))
     if several or has_splits(data):
@@ -341,5 +342,5 @@ def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int
             rows += descriptor_baseline_table(train, read_labelled(data, "valid"), test, name, split, seed)
         return rows
     data = str(data)
-    test = read_labelled(data)
+    test = read_labelled(data, types=types)
     return physics_baseline_table(test, test, data, "")

@@ -1,21 +1,110 @@
-"""The `glassnet` command line: a thin layer over the public Python API."""
+"""The `glassnet` command line: a thin layer over the public Python API.
+
+Output flags: ``--out`` names a file, ``--out-dir`` a folder (``train`` and ``demo`` still take ``--out`` for
+their folder). Exit codes: 0 success, 2 bad input (a one-line message names the problem; nothing already written is lost),
+130 interrupted (Ctrl-C; long jobs resume when rerun). Messages go through :mod:`logging` (logger
+``glassnet``): ``-q`` shows only warnings, errors and results, ``-v`` adds debug messages; long jobs also
+append everything to a log file in their output folder.
+"""
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import time
+from pathlib import Path
 
 from . import __version__
 from .core import FormatError, GlassnetError, ParameterError
 
+log = logging.getLogger("glassnet")
+
 #: commands that run networks: the allocator is tuned for them (glassnet.runtime)
 _NETWORK_COMMANDS = {"demo", "train", "evaluate", "probe", "figures", "ablation", "report", "predict"}
+#: marked particles of the shell probe, the same default for every command that probes
+N_MARKED = 16
+
+
+def _output_file(path, need: str | None = None, suffixes=None) -> Path:
+    """Check before any work that ``path`` can be written: its folder exists and is writable, it is not a
+    folder, and its suffix is one the writer knows (``need``: a formats capability, or ``suffixes``)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ParameterError(f"{path} is a folder; expected a file name")
+    parent = p.parent
+    if not parent.is_dir():
+        raise ParameterError(f"cannot write {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ParameterError(f"cannot write {path}: the folder {parent} is not writable")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise ParameterError(f"cannot write {path}: the file is read-only")
+    if need:
+        from .formats import format_for
+
+        format_for(p, need)
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise ParameterError(f"{path}: expected a file ending in {' or '.join(suffixes)}")
+    return p
+
+
+def _output_dir(path) -> Path:
+    """Create (or check) an output folder before any work."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ParameterError(f"{path} exists and is not a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ParameterError(f"cannot create the folder {path}: {err.strerror}") from err
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise ParameterError(f"cannot write to the folder {path}")
+    return p
+
+
+def _input_file(path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise FormatError(f"{path} does not exist")
+    if p.is_dir():
+        raise FormatError(f"{path} is a folder, not a file")
+    return p
+
+
+def _check_device(device) -> None:
+    if device:
+        from .models import pick_device
+
+        pick_device(device)
+
+
+def _positive(**values) -> None:
+    """Refuse counts and lengths that must be positive, naming the option."""
+    for name, value in values.items():
+        if value is not None and not value > 0:
+            raise ParameterError(f"--{name.replace('_', '-')} {value}: expected a positive value")
+
+
+def _progress(args) -> bool:
+    return not (args.quiet or args.global_quiet)
+
+
+def _log_file(path) -> None:
+    """Also append every message (debug included, with times) to ``path``: the log of a long job."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+    log.debug("glassnet %s, command: glassnet %s", __version__, " ".join(sys.argv[1:]))
 
 
 def _cmd_md(args) -> int:
     """A short KA simulation that prints its thermodynamics (LJ units)."""
     from .md import engine_class
+    from .propensity import check_state_point
 
+    check_state_point(args.temperature, args.n, args.density)
+    _positive(time=args.time)
     t0 = time.perf_counter()
     print(f"Kob-Andersen 80:20, N={args.n}, density {args.density} (LJ units), seed {args.seed}")
     sim = engine_class(args.engine).from_scratch(args.n, density=args.density,
@@ -40,7 +129,13 @@ def _cmd_md(args) -> int:
 def _cmd_demo(args) -> int:
     from .demo import run_demo
 
-    run_demo(args.out, args.preset, args.steps, args.workers, args.seed, args.marked)
+    from .propensity import PRESETS
+
+    if args.preset not in PRESETS:
+        raise ParameterError(f"unknown preset {args.preset!r}; choose from {sorted(PRESETS)}")
+    _positive(steps=args.steps, workers=args.workers, marked=args.marked)
+    _log_file(_output_dir(args.out) / "demo.log")
+    run_demo(args.out, args.preset, args.steps, args.workers, args.seed, args.marked, progress=log.info)
     return 0
 
 
@@ -50,6 +145,8 @@ def _cmd_simulate(args) -> int:
 
     if args.preset not in PRESETS:
         raise ParameterError(f"unknown preset {args.preset!r}; choose from {sorted(PRESETS)}")
+    out = _output_file(args.out, suffixes=(".h5", ".hdf5"))
+    _positive(workers=args.workers)
     spec = with_overrides(PRESETS[args.preset], temperature=args.temperature, n=args.n,
                           density=args.density, n_configs=args.configs, n_replicas=args.replicas,
                           times=args.times, dt=args.dt, seed=args.seed,
@@ -62,29 +159,34 @@ def _cmd_simulate(args) -> int:
     else:
         what = (f"{spec.n_runs} single runs x {spec.n_origins} origins {spec.origin_spacing:g} tau apart "
                 f"({spec.n_configs} configurations, split {spec.split})")
-    print(f"simulate ({spec.protocol}): T={spec.temperature}, N={spec.n}, density {spec.density}, {what}, "
+    _log_file(out.with_name(out.name + ".log"))
+    log.info(f"simulate ({spec.protocol}): T={spec.temperature}, N={spec.n}, density {spec.density}, {what}, "
           f"times {list(spec.times)} tau, dt={spec.dt}, seed {spec.seed}")
-    generate_dataset(args.out, spec, scheduler=args.scheduler, workers=args.workers,
-                     progress=not args.quiet, engine=args.engine)
+    generate_dataset(out, spec, scheduler=args.scheduler, workers=args.workers,
+                     progress=_progress(args), engine=args.engine)
     return 0
 
 
 def _cmd_inherent(args) -> int:
     from .datasets import add_inherent_states
 
+    data = _input_file(args.data)
+    _output_file(data)
+    _positive(ftol=args.ftol, pre_ftol=args.pre_ftol, workers=args.workers)
+    _log_file(data.with_name(data.name + ".log"))
     t0 = time.perf_counter()
-    add_inherent_states(args.data, ftol=args.ftol, progress=not args.quiet, engine=args.engine,
+    add_inherent_states(data, ftol=args.ftol, progress=_progress(args), engine=args.engine,
                         workers=args.workers, scheduler=args.scheduler, style=args.style,
                         pre_ftol=args.pre_ftol)
-    print(f"{args.data}: every configuration has its inherent state ({time.perf_counter() - t0:.0f} s)")
+    log.info(f"{args.data}: every configuration has its inherent state ({time.perf_counter() - t0:.0f} s)")
     return 0
 
 
 def _cmd_import(args) -> int:
     from .training import import_bapst_checkpoint
 
-    out = import_bapst_checkpoint(args.source, args.out)
-    print(f"wrote {out}")
+    out = import_bapst_checkpoint(args.source, _output_file(args.out))
+    log.info(f"wrote {out}")
     return 0
 
 
@@ -114,11 +216,17 @@ def _cmd_train(args) -> int:
 
     arch = architecture(args.model)
     options = _model_options(args, arch)
+    _positive(steps=args.steps, eval_every=args.eval_every, lr=args.lr)
+    _check_device(args.device)
+    out = _output_dir(args.out)
+    _log_file(out / "train.log")
     # a glassnet dataset contributes only its train split: its test split never enters training
     train_set = [c for path in args.data for c in read_labelled(path, "train" if has_splits(path) else None,
-                                                                 allow_empty=len(args.data) > 1)]
+                                                                 allow_empty=len(args.data) > 1, types=args.types)]
+    if not train_set:
+        raise FormatError(f"no training configurations in {args.data}")
     if args.valid:
-        valid_set = read_labelled(args.valid, "valid" if has_splits(args.valid) else None)
+        valid_set = read_labelled(args.valid, "valid" if has_splits(args.valid) else None, types=args.types)
     elif all(has_splits(p) for p in args.data):
         valid_set = read_labelled(args.data, "valid")
     else:
@@ -137,12 +245,12 @@ def _cmd_train(args) -> int:
     t0 = time.perf_counter()
     trainer = Trainer(train_set, valid_set, mcfg, tcfg, args.out, outputs, train_set[0].times)
     start = trainer.step
-    last = trainer.run(progress=not args.quiet)
+    last = trainer.run(progress=_progress(args))
     dt = time.perf_counter() - t0
     done = trainer.step - start
-    print(f"trained {done} steps in {dt:.0f} s ({dt / max(done, 1):.2f} s/step) on {trainer.device}; "
+    log.info(f"trained {done} steps in {dt:.0f} s ({dt / max(done, 1):.2f} s/step) on {trainer.device}; "
           f"best validation r = {trainer.best_r:.3f}; final {last.get('valid_r_mean', float('nan')):.3f}")
-    print(f"checkpoints in {args.out}: best.pt (selected on validation), last.pt; metrics.csv")
+    log.info(f"checkpoints in {args.out}: best.pt (selected on validation), last.pt; metrics.csv; train.log")
     return 0
 
 
@@ -151,25 +259,30 @@ def _cmd_evaluate(args) -> int:
     from .formats import has_splits, read_labelled
     from .training import Predictor
 
+    if args.out:
+        _output_file(args.out, suffixes=(".csv", ".json"))
+    for d in args.data:
+        _input_file(d)
     predictor = Predictor([args.checkpoint] + (args.ensemble or []), device=args.device,
                           symmetrize=args.symmetrize, engine=args.engine, compile=args.compile)
     data = args.data if len(args.data) > 1 else args.data[0]
     split = args.split if all(has_splits(d) for d in args.data) else ""
-    configs = read_labelled(data, split or None)
+    configs = read_labelled(data, split or None, types=args.types)
     rows = evaluation_rows(predictor, configs, " + ".join(args.data), split,
                            name=network_name([args.checkpoint] + (args.ensemble or [])),
                            note="48-symmetry average" if args.symmetrize else "",
-                           output_index=args.output_index)
+                           output_index=args.output_index, progress=_progress(args))
+    if args.out:                      # before printing: `evaluate ... | head` must not lose it
+        write_results(args.out, rows)
+        log.info(f"wrote {args.out}")
     print(format_table(rows))
     if args.symmetry_spread:
         from .models import symmetry_spread
 
+        log.info("symmetry spread: predicting the first configuration in its 48 cube symmetries")
         spread = symmetry_spread(predictor.model, predictor.inputs(configs[0]))
         print(f"spread of predictions across the 48 cube symmetries / spread across particles "
               f"(first configuration): {spread:.3f}")
-    if args.out:
-        write_results(args.out, rows)
-        print(f"wrote {args.out}")
     return 0
 
 
@@ -178,33 +291,43 @@ def _cmd_probe(args) -> int:
     from .formats import has_splits, read_labelled
     from .training import Predictor
 
+    _output_file(args.out, suffixes=(".json",))
+    _positive(configs=args.configs, marked=args.marked, shells=args.shells)
+    _input_file(args.data)
     predictor = Predictor(args.checkpoint, device=args.device, engine=args.engine)
     split = args.split if has_splits(args.data) else None
-    configs = read_labelled(args.data, split)[: args.configs]
+    configs = read_labelled(args.data, split, types=args.types)[: args.configs]
     probe = ShellProbe(predictor, n_shells=args.shells, pushes=args.pushes, n_marked=args.marked,
                        fraction=args.fraction, seed=args.seed)
     t0 = time.perf_counter()
     for i, c in enumerate(configs):
-        probe.compute(c, reset=(i == 0))
-        print(f"probed configuration {i + 1}/{len(configs)} ({time.perf_counter() - t0:.0f} s)")
+        probe.compute(c, reset=(i == 0), progress=_progress(args))
+        log.info(f"probed configuration {i + 1}/{len(configs)} ({time.perf_counter() - t0:.0f} s)")
     label = args.label or (f"T={configs[0].metadata.get('temperature')}")
     probe.save(args.out, predictor.times, label)
+    from .analysis import probe_warnings
+
+    for message in probe_warnings(probe.to_dict(predictor.times, label)):
+        log.warning(message)
     for k, x in enumerate(probe.lengths("ablation")):
         t = predictor.times[k] if predictor.times else k
         print(f"t={t}: learned shell {x['shell']} +- {x['shell_err']:.2f}, length {x['length']:.2f} +- "
               f"{x['length_err']:.2f} sigma (ablation, change < {args.fraction:g} x shell-0 change)")
-    print(f"wrote {args.out}")
+    log.info(f"wrote {args.out}")
     return 0
 
 
 def _cmd_figures(args) -> int:
     import json
-    from pathlib import Path
 
     from . import plots
     from .evaluation import read_results
 
-    out = Path(args.out_dir)
+    if not (args.results or args.probe or (args.checkpoint and args.data)):
+        raise ParameterError("nothing to draw: give --results, --probe or --checkpoint with --data")
+    if bool(args.checkpoint) != bool(args.data):
+        raise ParameterError("the mobility figure needs both --checkpoint and --data")
+    out = _output_dir(args.out_dir)
     written = []
     if args.results:
         rows = [r for path in args.results for r in read_results(path)]
@@ -218,34 +341,52 @@ def _cmd_figures(args) -> int:
         from .formats import read_configurations
         from .training import Predictor
 
-        predictor = Predictor(args.checkpoint, engine=args.engine)
-        c = read_configurations(args.data)[0]
+        from .formats import has_splits, read_labelled
+
+        predictor = Predictor(args.checkpoint, engine=args.engine, device=args.device)
+        if not 0 <= args.output < predictor.model.config.n_outputs:
+            raise ParameterError(f"--output {args.output}: the network has {predictor.model.config.n_outputs} "
+                                 "outputs (0-based)")
+        configs = (read_labelled(args.data, args.split, types=args.types) if has_splits(args.data)
+                   else read_configurations(args.data, args.types))
+        if not 0 <= args.config < len(configs):
+            raise ParameterError(f"--config {args.config}: {args.data} has {len(configs)} configuration(s)"
+                                 + (f" in split {args.split!r}" if has_splits(args.data) else ""))
+        c = configs[args.config]
         pred = predictor.predict(c)[:, args.output]
-        measured = None
-        if c.targets is not None:
-            measured = c.targets[predictor.output_index[args.output]]
-        written += plots.save(plots.mobility_slice(c.positions, c.box, pred, measured, c.types),
-                              out / "mobility_slice")
-    if not written:
-        raise ParameterError("nothing to draw: give --results, --probe or --checkpoint with --data")
-    print("wrote " + ", ".join(str(p) for p in written))
+        measured = c.targets[predictor.output_index[args.output]] if c.targets is not None else None
+        t = predictor.times[args.output] if predictor.times else None
+        fig = plots.mobility_slice(c.positions, c.box, pred, measured, c.types, time=t,
+                                   temperature=c.metadata.get("temperature"),
+                                   title=f"{Path(args.data).name} #{args.config}")
+        written += plots.save(fig, out / "mobility_slice")
+    log.info("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
 def _cmd_ablation(args) -> int:
     from .ablation import run_ablation
 
+    _positive(steps=args.steps, faithful_steps=args.faithful_steps)
+    for d in args.data:
+        _input_file(d)
+    _log_file(_output_dir(args.out_dir) / "ablation.log")
     run_ablation(args.data if len(args.data) > 1 else args.data[0], args.out_dir, steps=args.steps,
                  faithful_steps=args.faithful_steps, faithful_checkpoint=args.faithful_checkpoint,
-                 baselines=not args.no_baselines)
+                 baselines=not args.no_baselines, progress=log.info)
     return 0
 
 
 def _cmd_report(args) -> int:
     from .report import make_report
 
+    _positive(marked=args.marked)
+    _check_device(args.device)
+    _input_file(args.data)
+    _log_file(_output_dir(args.out_dir) / "report.log")
     make_report(args.checkpoint, args.data, args.out_dir, split=args.split, n_marked=args.marked,
-                descriptors=not args.no_descriptors)
+                descriptors=not args.no_descriptors, progress=log.info, device=args.device, types=args.types,
+                command="glassnet " + " ".join(sys.argv[1:]))
     return 0
 
 
@@ -254,41 +395,56 @@ def _cmd_baselines(args) -> int:
     from .evaluation import ceiling_rows, format_table, write_results
     from .formats import has_splits, read_labelled
 
+    if args.out:
+        _output_file(args.out, suffixes=(".csv", ".json"))
+    _input_file(args.data)
     is_h5 = has_splits(args.data)
     if not is_h5:
-        print("(a single file without splits: physics baselines only, sign chosen on the same data)")
-    rows = baseline_rows(args.data, args.split, not args.no_descriptors, args.seed)
-    rows += ceiling_rows(read_labelled(args.data, args.split if is_h5 else None), args.data,
+        log.info("(a single file without splits: physics baselines only, sign chosen on the same data)")
+    rows = baseline_rows(args.data, args.split, not args.no_descriptors, args.seed, types=args.types)
+    rows += ceiling_rows(read_labelled(args.data, args.split if is_h5 else None, types=args.types), args.data,
                          args.split if is_h5 else "")
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
-    print(format_table(rows))
     if args.out:
         write_results(args.out, rows)
-        print(f"wrote {args.out}")
+        log.info(f"wrote {args.out}")
+    print(format_table(rows))
     return 0
 
 
 def _cmd_predict(args) -> int:
     import numpy as np
+    from tqdm.auto import tqdm
 
     from .formats import read_configurations, write_predictions
     from .training import Predictor
 
-    expected = 1 if args.model else 2
-    if len(args.paths) != expected:
-        raise ParameterError("give CHECKPOINT INPUT, or INPUT with --model NAME")
-    checkpoint, source = (args.model, args.paths[0]) if args.model else args.paths
-    from pathlib import Path
-
-    if Path(args.out).resolve() == Path(source).resolve():
-        raise ParameterError(f"--out {args.out} is the input file; the predictions would replace it")
+    if args.model:
+        checkpoint, sources = args.model, list(args.paths)
+    elif len(args.paths) >= 2:
+        checkpoint, sources = args.paths[0], list(args.paths[1:])
+    else:
+        raise ParameterError("give CHECKPOINT INPUT..., or INPUT... with --model NAME")
+    out = _output_file(args.out, need="write_predictions")
+    for source in sources:
+        if _input_file(source).resolve() == out.resolve():
+            raise ParameterError(f"--out {args.out} is an input file; the predictions would replace it")
+    _positive(temperature=args.temperature)
+    _check_device(args.device)
     predictor = Predictor([checkpoint] + (args.ensemble or []), device=args.device,
                           symmetrize=args.symmetrize, engine=args.engine, compile=args.compile)
-    configs = read_configurations(source)
-    preds = [predictor.predict(c) for c in configs]
-    write_predictions(args.out, configs, preds, predictor.times)
-    print(f"predicted {len(configs)} configuration(s), {sum(c.n for c in configs)} particles, "
-          f"{preds[0].shape[1]} output(s); mean prediction {np.mean(preds[0]):.4g}; wrote {args.out}")
+    configs = [c for source in sources for c in read_configurations(source, args.types)]
+    for c in configs:
+        if args.temperature is not None:
+            c.metadata["temperature"] = args.temperature
+    preds = [predictor.predict(c) for c in tqdm(configs, desc="predict", unit="frame",
+                                                 disable=not _progress(args) or len(configs) < 2)]
+    write_predictions(out, configs, preds, predictor.times)
+    assumed = {c.metadata.get("temperature") for c in configs} - {None}
+    log.info(f"predicted {len(configs)} configuration(s), {sum(c.n for c in configs)} particles, "
+             f"{preds[0].shape[1]} output(s) at t = {predictor.times} tau; network trained at "
+             f"T = {predictor.state_point['temperatures']}, data at T = {sorted(assumed) or 'not recorded'}; "
+             f"mean prediction {np.mean(preds[0]):.4g} sigma; wrote {args.out}")
     return 0
 
 
@@ -299,28 +455,59 @@ def _engine_option(parser) -> None:
                         help=f"MD engine (default {DEFAULT_ENGINE})")
 
 
+def _types_option(parser) -> None:
+    parser.add_argument("--types", metavar="A=NAME,B=NAME",
+                        help="type map for files that name their species (GSD, extended XYZ, LAMMPS dump), "
+                             "e.g. A=Ar,B=Kr or A=2,B=1; without it A/B, LAMMPS types 1/2 and H/He are known")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default where it has one and its help does not already say it."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .models import ARCHITECTURES
 
-    p = argparse.ArgumentParser(prog="glassnet", description=__doc__)
+    p = argparse.ArgumentParser(prog="glassnet", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"glassnet {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("-q", "--quiet", dest="global_quiet", action="store_true",
+                   help="only warnings, errors and results (no progress bars); also after the command")
+    p.add_argument("-v", "--verbose", dest="global_verbose", action="store_true", help="debug messages too")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="only warnings, errors and results (no progress bars)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug messages too")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add = sub.add_parser
+
+    def add_parser(name, **kw):
+        return _add(name, parents=[common], formatter_class=_HelpFormatter, **kw)
+
+    sub.add_parser = add_parser
 
     md = sub.add_parser("md", help="run a short Kob-Andersen simulation and print its thermodynamics")
     md.add_argument("--n", type=int, default=1000, help="number of particles")
     md.add_argument("--density", type=float, default=1.2, help="number density (sigma^-3)")
     md.add_argument("--temperature", type=float, default=0.8, help="temperature (epsilon/k_B)")
     md.add_argument("--time", type=float, default=25.0, help="length of the NVT and NVE runs (tau)")
-    md.add_argument("--seed", type=int, default=0)
+    md.add_argument("--seed", type=int, default=0, help="seed of the lattice start and the velocities")
     _engine_option(md)
     md.set_defaults(func=_cmd_md)
     demo = sub.add_parser("demo", help="the main job: simulate, train, evaluate against baselines and "
                           "the noise ceiling, probe, report (small default: ~10 min on 2 cores)")
-    demo.add_argument("--out", default="glassnet-demo", help="output folder (the job resumes from it)")
+    demo.add_argument("--out-dir", "--out", dest="out", default="glassnet-demo",
+                      help="output folder (the job resumes from it)")
     demo.add_argument("--preset", default="small", help="dataset preset: small, ka-T0.64, ka-T0.56, ...")
     demo.add_argument("--steps", type=int, help="training steps (default by preset)")
     demo.add_argument("--workers", type=int, default=2, help="local simulation worker processes")
-    demo.add_argument("--marked", type=int, default=16, help="marked particles of the shell probe")
+    demo.add_argument("--marked", type=int, default=N_MARKED, help="marked particles of the shell probe")
     demo.add_argument("--seed", type=int, default=0, help="training seed")
     demo.set_defaults(func=_cmd_demo)
 
@@ -339,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("--replicas", type=int, help="iso-configurational replicas per configuration")
     si.add_argument("--times", type=float, nargs="+", help="propensity times (tau)")
     si.add_argument("--dt", type=float, help="time step (tau)")
-    si.add_argument("--seed", type=int)
+    si.add_argument("--seed", type=int, help="base seed of every random choice (default: the preset's)")
     si.add_argument("--equilibration-taus", type=float, help="NVT equilibration in units of tau_alpha")
     si.add_argument("--tau-alpha", type=float, help="use this tau_alpha (tau) instead of measuring it")
     si.add_argument("--runs", type=int, help="single-run presets: independent NVE runs")
@@ -348,7 +535,6 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("--split", help="single-run presets: the split of every configuration (default train)")
     si.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
     si.add_argument("--workers", type=int, default=2, help="local worker processes (1 thread each)")
-    si.add_argument("--quiet", action="store_true")
     _engine_option(si)
     si.set_defaults(func=_cmd_simulate)
 
@@ -362,7 +548,6 @@ def build_parser() -> argparse.ArgumentParser:
                     help="FIRE to this looser force norm first (epsilon/sigma), then --style to --ftol")
     ih.add_argument("--workers", type=int, default=1, help="local worker processes (1 thread each)")
     ih.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
-    ih.add_argument("--quiet", action="store_true")
     _engine_option(ih)
     ih.set_defaults(func=_cmd_inherent)
 
@@ -375,7 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train the graph network on propensity data")
     tr.add_argument("data", nargs="+", help="training data: glassnet .h5 (its train split) or Bapst .pickle")
     tr.add_argument("--valid", help="validation data (default: the valid split of the .h5 files)")
-    tr.add_argument("--out", required=True, help="output folder (resumes from its last.pt)")
+    tr.add_argument("--out-dir", "--out", dest="out", required=True,
+                    help="output folder (resumes from its last.pt); --out is the old name")
     tr.add_argument("--output-index", type=int, nargs="+",
                     help="which timescales (rows of the targets) to predict; default all, one network")
     tr.add_argument("--model", choices=sorted(ARCHITECTURES), default="bapst",
@@ -394,8 +580,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--loss-types", type=int, nargs="+", help="types in the loss (bapst: 0; equivariant: 0 1)")
     tr.add_argument("--clip", type=float, default=1.0, help="global gradient-norm clip")
     tr.add_argument("--no-augment", action="store_true", help="no random cube symmetries (bapst)")
-    tr.add_argument("--eval-every", type=int, default=100)
-    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--eval-every", type=int, default=100, help="validate (and checkpoint) every this many steps")
+    tr.add_argument("--seed", type=int, default=0, help="seed of the weights, sampling and augmentation")
     tr.add_argument("--hidden", type=int, help="width (option hidden; default 64 bapst, 32 equivariant)")
     tr.add_argument("--mlp-layers", type=int, help="layers per MLP (bapst option mlp_layers; default 2)")
     tr.add_argument("--mp-steps", type=int, help="message-passing steps (bapst option steps, default 7; "
@@ -408,11 +594,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--compile", action="store_true",
                     help="torch.compile the training step: ~2.8x faster for the equivariant model on a CPU "
                          "after a compilation of 1-2 min; for long runs")
-    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    _types_option(tr)
     tr.set_defaults(func=_cmd_train)
 
     ev = sub.add_parser("evaluate", help="Pearson r (type A) per timescale of a checkpoint on data")
-    ev.add_argument("checkpoint")
+    ev.add_argument("checkpoint", help="checkpoint file or shipped name (ka-T0.64, ka-T0.56, ...)")
     ev.add_argument("data", nargs="+", help="glassnet .h5 or Bapst .pickle with propensities (several files "
                     "act as one dataset: their splits are pooled)")
     ev.add_argument("--split", default="test", help="split of a .h5 dataset (default test)")
@@ -426,8 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--symmetry-spread", action="store_true",
                     help="also report how far the network is from cube-symmetry invariance")
     ev.add_argument("--out", help="write the table as .csv or .json")
-    ev.add_argument("--device")
+    ev.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     _engine_option(ev)
+    _types_option(ev)
     ev.set_defaults(func=_cmd_evaluate)
 
     bl = sub.add_parser("baselines", help="physics and descriptor baselines, in the table format of evaluate")
@@ -436,33 +623,39 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--no-descriptors", action="store_true", help="physics baselines only")
     bl.add_argument("--seed", type=int, default=0, help="seed of the MLP baseline")
     bl.add_argument("--out", help="write the table as .csv or .json")
+    _types_option(bl)
     bl.set_defaults(func=_cmd_baselines)
 
     pb = sub.add_parser("probe", help="shell ablation/perturbation and the learned correlation length")
-    pb.add_argument("checkpoint")
+    pb.add_argument("checkpoint", help="checkpoint file or shipped name")
     pb.add_argument("data", help="glassnet .h5 or .pickle with propensities")
-    pb.add_argument("--split", default="test")
+    pb.add_argument("--split", default="test", help="split of a .h5 dataset")
     pb.add_argument("--configs", type=int, default=1, help="configurations to probe")
-    pb.add_argument("--marked", type=int, default=32, help="marked A particles per configuration")
+    pb.add_argument("--marked", type=int, default=N_MARKED, help="marked A particles per configuration")
     pb.add_argument("--shells", type=int, default=9, help="shells 0..shells-1 are probed")
     pb.add_argument("--pushes", type=float, nargs="+", default=[0.1], help="radial pushes (sigma)")
     pb.add_argument("--fraction", type=float, default=0.1,
                     help="the learned shell is where the change falls below this fraction of shell 0's")
-    pb.add_argument("--seed", type=int, default=0)
+    pb.add_argument("--seed", type=int, default=0, help="seed of the choice of marked particles and bootstrap")
     pb.add_argument("--label", help="name of this dataset in figures (default T=...)")
     pb.add_argument("--out", required=True, help="probe result (.json)")
-    pb.add_argument("--device")
+    pb.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     _engine_option(pb)
+    _types_option(pb)
     pb.set_defaults(func=_cmd_probe)
 
     fg = sub.add_parser("figures", help="draw figures (PNG and PDF) from results, probes and a checkpoint")
     fg.add_argument("--results", nargs="+", help="result tables from evaluate/baselines (.csv/.json)")
     fg.add_argument("--probe", nargs="+", help="probe results (.json), one per temperature")
     fg.add_argument("--checkpoint", help="with --data: draw the predicted mobility field")
-    fg.add_argument("--data", help="a configuration file with measured propensities")
+    fg.add_argument("--data", help="a configuration file (with measured propensities, drawn beside)")
+    fg.add_argument("--split", default="test", help="split of a .h5 --data")
+    fg.add_argument("--config", type=int, default=0, help="which configuration (of the split) to draw")
     fg.add_argument("--output", type=int, default=0, help="which network output (timescale) to draw")
-    fg.add_argument("--out-dir", required=True)
+    fg.add_argument("--out-dir", required=True, help="folder for the PNG and PDF files")
+    fg.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     _engine_option(fg)
+    _types_option(fg)
     fg.set_defaults(func=_cmd_figures)
 
     ab = sub.add_parser("ablation", help="train the faithful network and glassnet's model ingredient by "
@@ -477,33 +670,59 @@ def build_parser() -> argparse.ArgumentParser:
     ab.set_defaults(func=_cmd_ablation)
 
     rp = sub.add_parser("report", help="one HTML page: evaluation, baselines, ceiling, probe, figures")
-    rp.add_argument("checkpoint")
-    rp.add_argument("data")
-    rp.add_argument("--split", default="test")
-    rp.add_argument("--marked", type=int, default=16, help="marked particles of the shell probe")
+    rp.add_argument("checkpoint", help="checkpoint file or shipped name")
+    rp.add_argument("data", help="glassnet .h5 (scored on --split) or a .pickle with propensities")
+    rp.add_argument("--split", default="test", help="split of a .h5 dataset")
+    rp.add_argument("--marked", type=int, default=N_MARKED, help="marked particles of the shell probe")
     rp.add_argument("--no-descriptors", action="store_true", help="skip the descriptor baselines")
-    rp.add_argument("--out-dir", required=True)
+    rp.add_argument("--out-dir", required=True, help="folder for report.html, its figures and tables")
+    rp.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    _types_option(rp)
     rp.set_defaults(func=_cmd_report)
 
     pr = sub.add_parser("predict", help="predict per-particle propensities for your configurations")
     pr.add_argument("paths", nargs="+", metavar="[CHECKPOINT] INPUT",
-                    help="a checkpoint file or shipped name (unless --model is given), then the input: "
-                         ".pickle, .gsd, .xyz/.extxyz, .dump/.lammpstrj or glassnet .h5")
+                    help="a checkpoint file or shipped name (unless --model is given), then one or more inputs: "
+                         ".pickle, .npz, .gsd, .xyz/.extxyz, .dump/.lammpstrj or glassnet .h5")
     pr.add_argument("--model", help="checkpoint file or shipped name (ka-T0.64, ka-T0.56, ...)")
-    pr.add_argument("--out", required=True, help="predictions file: .h5 or .csv")
+    pr.add_argument("--out", required=True, help="predictions file: .csv, .h5, .extxyz, .dump or .gsd "
+                    "(the last three with positions, ids and types, for OVITO and ASE)")
+    pr.add_argument("--temperature", type=float, help="temperature of the inputs (epsilon/k_B) where the "
+                    "files do not record it: checked against the network's training data")
     pr.add_argument("--ensemble", nargs="+", metavar="CKPT",
                     help="more checkpoints (e.g. other seeds): predict the mean of all")
     pr.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")
     pr.add_argument("--compile", action="store_true", help="torch.compile the networks (faster for many "
                     "configurations, after a compilation on the first)")
-    pr.add_argument("--device")
+    pr.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     _engine_option(pr)
+    _types_option(pr)
     pr.set_defaults(func=_cmd_predict)
     return p
 
 
+def _setup_logging(args) -> None:
+    """Console handlers of the ``glassnet`` logger: messages to stdout, warnings to stderr."""
+    quiet = args.quiet or args.global_quiet
+    verbose = args.verbose or args.global_verbose
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    out = logging.StreamHandler(sys.stdout)
+    out.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    out.addFilter(lambda record: record.levelno < logging.WARNING)
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    err.setFormatter(logging.Formatter(f"glassnet {args.command}: warning: %(message)s"))
+    log.addHandler(out)
+    log.addHandler(err)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    _setup_logging(args)
     if args.command in _NETWORK_COMMANDS:
         from .runtime import tune_allocator
 
@@ -513,9 +732,19 @@ def main(argv=None) -> int:
     except (GlassnetError, ValueError) as err:
         print(f"glassnet {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `glassnet evaluate ... | head`: the reader left; what was to be written to files already is
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
-        print(f"glassnet {args.command}: interrupted", file=sys.stderr)
+        print(f"glassnet {args.command}: interrupted (rerun the same command to resume)", file=sys.stderr)
         return 130
+    finally:
+        for handler in list(log.handlers):
+            if isinstance(handler, logging.FileHandler):
+                log.removeHandler(handler)
+                handler.close()
 
 
 if __name__ == "__main__":

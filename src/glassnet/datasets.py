@@ -8,6 +8,7 @@ damaged or half-written file. Units: LJ (sigma, tau, epsilon).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -21,6 +22,8 @@ from .propensity import PROTOCOLS, spec_from_json
 from .propensity.jobs import dask_client, remove_parts, save_npz
 
 __all__ = ["generate_dataset", "add_inherent_states"]
+
+log = logging.getLogger(__name__)
 
 
 def generate_dataset(path, spec, scheduler: str | None = None, workers: int = 2,
@@ -51,8 +54,7 @@ def generate_dataset(path, spec, scheduler: str | None = None, workers: int = 2,
         meta = read_dataset(path).metadata
         done, protocol = meta.get("spec"), meta.get("protocol", "iso")
         if done is not None and protocol == spec.protocol and spec_from_json(json.dumps(done), protocol) == spec:
-            if progress:
-                print(f"{path} is already complete for these parameters")
+            log.info(f"{path} is already complete for these parameters")
             return path
         raise ParameterError(f"{path} exists and was made with other parameters; choose another path")
     t0 = time.perf_counter()
@@ -60,11 +62,10 @@ def generate_dataset(path, spec, scheduler: str | None = None, workers: int = 2,
                                   engine=engine)
     write_dataset(path, ds.configurations, ds.times, ds.metadata)
     elapsed = time.perf_counter() - t0
-    if progress:
-        runs = ds.metadata["n_replicas"] * len(ds.configurations) if spec.protocol == "iso" else spec.n_runs
-        print(f"wrote {path} ({spec.protocol}): {len(ds.configurations)} configurations x "
-              f"{ds.metadata['n_replicas']} replicas, N={spec.n}, T={spec.temperature}; tau_alpha (F_s = 1/e) "
-              f"= {ds.metadata['tau_alpha']:.4g} tau; {elapsed:.0f} s this run, {runs / elapsed:.2f} runs/s")
+    runs = ds.metadata["n_replicas"] * len(ds.configurations) if spec.protocol == "iso" else spec.n_runs
+    log.info(f"wrote {path} ({spec.protocol}): {len(ds.configurations)} configurations x "
+             f"{ds.metadata['n_replicas']} replicas, N={spec.n}, T={spec.temperature}; tau_alpha (F_s = 1/e) "
+             f"= {ds.metadata['tau_alpha']:.4g} tau; {elapsed:.0f} s this run, {runs / elapsed:.2f} runs/s")
     remove_parts(parts)
     return path
 
@@ -141,10 +142,8 @@ def add_inherent_states(path, ftol: float = INHERENT_FTOL, progress: bool = True
                 write_inherent(h["configurations"][c.metadata["name"]], s, len(s.energies), method)
             h.attrs["inherent_ftol"] = float(ftol)
     remove_parts(parts)
-    if progress:
-        worst = max(s.max_force for s in states.values())
-        print(f"added {len(states)} inherent states to {path}; largest remaining force {worst:.2e} "
-              "epsilon/sigma")
+    worst = max(s.max_force for s in states.values())
+    log.info(f"added {len(states)} inherent states to {path}; largest remaining force {worst:.2e} epsilon/sigma")
     return path
 
 

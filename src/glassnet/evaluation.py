@@ -50,7 +50,7 @@ def match_outputs(network_times, data_times, output_index=None, rtol: float = TI
     return outputs, rows
 
 
-def evaluate(predictor, configurations, output_index=None) -> dict:
+def evaluate(predictor, configurations, output_index=None, progress: bool = False) -> dict:
     """Pearson r on the A particles per configuration and output.
 
     Outputs are paired with the targets of the same time (:func:`match_outputs`); without recorded times,
@@ -73,7 +73,9 @@ def evaluate(predictor, configurations, output_index=None) -> dict:
         idx = list(predictor.output_index)
         outputs = list(range(len(idx)))
     rs = []
-    for c in configurations:
+    from tqdm.auto import tqdm
+
+    for c in tqdm(configurations, desc="evaluate", unit="config", disable=not progress or len(configurations) < 2):
         if c.targets is None:
             raise ModelError("evaluation needs configurations with targets")
         if max(idx) >= len(c.targets):
@@ -90,9 +92,10 @@ def evaluate(predictor, configurations, output_index=None) -> dict:
 
 
 def evaluation_rows(predictor, configs, data="", split="", name="network", note="",
-                    output_index=None) -> list[dict]:
-    """Result rows (network and noise ceiling) for a predictor on labelled configurations."""
-    res = evaluate(predictor, configs, output_index)
+                    output_index=None, progress: bool = False) -> list[dict]:
+    """Result rows (network and noise ceiling) for a predictor on labelled configurations (``progress``: a
+    bar over configurations)."""
+    res = evaluate(predictor, configs, output_index, progress)
     rows = result_rows(name, "network", data, split, res["times"], res["r"], note)
     for row in rows:                  # columns of r -> network outputs, noting a time that differs
         col = row["output"]

@@ -50,16 +50,26 @@ def save(fig, path_stem) -> list[Path]:
     return out
 
 
+def _scale(values, types):
+    """Colour limits from the A particles (2nd to 98th percentile): B particles move differently and
+    would otherwise set the scale."""
+    a = np.asarray(values)[np.asarray(types) == 0] if np.any(np.asarray(types) == 0) else np.asarray(values)
+    lo, hi = np.percentile(a, [2, 98])
+    return float(lo), float(hi if hi > lo else lo + 1e-12)
+
+
 @_styled
 def mobility_slice(positions, box, predicted, measured=None, types=None, axis: int = 2,
-                   thickness: float = 2.0, top: float = 0.1, title: str = ""):
-    """Slab of thickness ``thickness`` (sigma) through the middle of the box, coloured by prediction.
+                   thickness: float = 2.0, top: float = 0.1, title: str = "", time=None, temperature=None):
+    """Slab of thickness ``thickness`` (sigma) through the middle of the box, coloured by propensity:
+    measured and predicted side by side when ``measured`` is given.
 
     Args:
         positions: (N, 3) positions (sigma); box (3,); predicted (N,) predicted propensity (sigma).
-        measured: (N,) measured propensity; the top ``top`` fraction of the A particles (all in the
-            slab) are drawn as black dots.
-        types: (N,) types; B particles are drawn smaller.
+        measured: (N,) measured propensity (sigma); its top ``top`` fraction of the A particles are
+            drawn as black dots on both panels.
+        types: (N,) types; B particles are drawn smaller. Colour scales are set on the A particles.
+        time: the propensity time (tau) and temperature (epsilon/k_B), for the title.
 
     Returns:
         the matplotlib Figure.
@@ -70,27 +80,34 @@ def mobility_slice(positions, box, predicted, measured=None, types=None, axis: i
     slab = np.abs(pos[:, axis] - mid) < thickness / 2
     ax_i, ax_j = [k for k in range(3) if k != axis]
     types = np.zeros(len(pos), int) if types is None else np.asarray(types)
-    fig, axes = _subplots((5.2, 4.4))
-    ax = axes[0, 0]
-    size = np.where(types[slab] == 0, 60, 30)
-    sc = ax.scatter(pos[slab, ax_i], pos[slab, ax_j], c=np.asarray(predicted)[slab], s=size,
-                    cmap="viridis", edgecolors="none")
-    fig.colorbar(sc, ax=ax, label="predicted propensity (σ)")
+    panels = [("predicted", np.asarray(predicted, float))]
     if measured is not None:
-        m = np.asarray(measured)
+        panels.insert(0, ("measured", np.asarray(measured, float)))
+    fig, axes = _subplots((5.2 * len(panels), 4.6), len(panels))
+    size = np.where(types[slab] == 0, 60, 30)
+    hot = None
+    if measured is not None:
         a = types == 0
-        cut = np.quantile(m[a], 1 - top)
-        hot = slab & a & (m >= cut)
-        ax.scatter(pos[hot, ax_i], pos[hot, ax_j], s=8, c="k",
-                   label=f"top {top:.0%} measured (A)")
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+        hot = slab & a & (panels[0][1] >= np.quantile(panels[0][1][a], 1 - top))
     names = "xyz"
-    ax.set_xlabel(f"{names[ax_i]} (σ)")
-    ax.set_ylabel(f"{names[ax_j]} (σ)")
-    ax.set_xlim(0, box[ax_i])
-    ax.set_ylim(0, box[ax_j])
-    ax.set_aspect("equal")
-    ax.set_title(title or f"slab |{names[axis]} - L/2| < {thickness / 2:g} σ")
+    for ax, (what, values) in zip(axes[0], panels):
+        lo, hi = _scale(values, types)
+        sc = ax.scatter(pos[slab, ax_i], pos[slab, ax_j], c=values[slab], s=size, cmap="viridis",
+                        vmin=lo, vmax=hi, edgecolors="none")
+        fig.colorbar(sc, ax=ax, label=f"{what} propensity (σ)", extend="both")
+        if hot is not None:
+            ax.scatter(pos[hot, ax_i], pos[hot, ax_j], s=8, c="k", label=f"top {top:.0%} measured (A)")
+            ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+        ax.set_xlabel(f"{names[ax_i]} (σ)")
+        ax.set_ylabel(f"{names[ax_j]} (σ)")
+        ax.set_xlim(0, box[ax_i])
+        ax.set_ylim(0, box[ax_j])
+        ax.set_aspect("equal")
+        ax.set_title(what)
+    state = ", ".join(x for x in (f"T = {temperature:g}" if temperature is not None else "",
+                                  f"t = {time:g} τ" if time is not None else "") if x)
+    slab_text = f"slab |{names[axis]} - L/2| < {thickness / 2:g} σ"
+    fig.suptitle(" · ".join(x for x in (title, state, slab_text) if x))
     return fig
 
 
@@ -145,14 +162,34 @@ def shell_change(probes, experiment: str = "ablation"):
         times = probe.get("times") or [None] * len(mean)
         for k, (m, s) in enumerate(zip(mean, sem)):
             lab = f"{probe.get('label', '')} t={times[k]:.3g}" if times[k] is not None else probe.get("label", "")
-            ax.errorbar(probe["shells"], np.maximum(m, 1e-12), yerr=s, marker="o", capsize=2, label=lab)
-    ax.set_yscale("log")
+            ax.errorbar(probe["shells"], m, yerr=s, marker="o", capsize=2, label=lab)
+    # symlog: an exact zero (shells that cannot change the prediction) is drawn at zero, not at a floor
+    positive = np.concatenate([np.ravel(np.asarray(p[f"{experiment}_mean"], float)) for p in probes])
+    positive = positive[positive > 0]
+    ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-6)
     ax.set_xlabel("shell index n")
+    distance = _shell_distances(probes)
+    if distance is not None:
+        top = ax.secondary_xaxis("top", functions=(lambda n: np.interp(n, *distance),
+                                                   lambda r: np.interp(r, distance[1], distance[0])))
+        top.set_xlabel("mean distance of shell n (σ)")
     what = "shells > n removed" if experiment == "ablation" else "shells > n pushed out"
     ax.set_ylabel(f"|Δ prediction| (σ), {what}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return fig
+
+
+def _shell_distances(probes):
+    """(shell indices, mean distance in sigma) of the first probe that records them, or None."""
+    for probe in probes:
+        d = probe.get("shell_distance")
+        if d is not None:
+            d = np.asarray(d, float)
+            ok = np.isfinite(d)
+            if ok.sum() >= 2:
+                return np.asarray(probe["shells"], float)[ok], d[ok]
+    return None
 
 
 @_styled

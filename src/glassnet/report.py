@@ -3,12 +3,14 @@ noise ceiling, shell probe, figures)."""
 from __future__ import annotations
 
 import base64
+import datetime
 import html
 import json
 import time
 from pathlib import Path
 
-from .analysis import ShellProbe
+from . import __version__
+from .analysis import ShellProbe, probe_warnings
 from .baselines import baseline_rows
 from .evaluation import evaluation_rows, network_name, write_results
 from .formats import has_splits, read_labelled
@@ -20,7 +22,7 @@ __all__ = ["make_report", "write_report"]
 
 def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 16,
                 n_shells: int = 9, label: str | None = None, descriptors: bool = True,
-                progress=print) -> Path:
+                progress=print, device=None, types=None, command: str = "") -> Path:
     """Evaluate, run the baselines and the shell probe, draw the figures and write ``report.html``.
 
     Args:
@@ -28,6 +30,8 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
         out_dir: folder for ``report.html``, ``results.csv``, ``probe.json`` and the figures.
         split: the split scored and probed.
         n_marked: marked particles of the shell probe (on the first configuration of the split).
+        progress: called with a line per stage; device: torch device; types: type map of the reader;
+        command: the command line that made the report (stated on the page).
 
     Returns:
         the path of report.html.
@@ -36,8 +40,8 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     split = split if has_splits(data) else ""
-    test = read_labelled(data, split or None)
-    predictor = Predictor(checkpoint)
+    test = read_labelled(data, split or None, types=types)
+    predictor = Predictor(checkpoint, device=device)
     label = label or (Path(data).stem if split else f"T={test[0].metadata.get('temperature')}")
     progress(f"report: evaluating {checkpoint} on {len(test)} configuration(s)")
     rows = evaluation_rows(predictor, test, data, split, name=network_name(checkpoint))
@@ -46,7 +50,7 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
     write_results(out / "results.csv", rows)
     progress(f"report: shell probe around {n_marked} marked particles")
-    probe = ShellProbe(predictor, n_shells=n_shells, n_marked=n_marked).compute(test[0])
+    probe = ShellProbe(predictor, n_shells=n_shells, n_marked=n_marked).compute(test[0], progress=True)
     times = predictor.times
     probe_dict = probe.to_dict(times, label)
     (out / "probe.json").write_text(json.dumps(probe_dict, indent=1))
@@ -55,11 +59,14 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     pred = predictor.predict(c)
     k_last = pred.shape[1] - 1
     idx = predictor.output_index
+    temperature = c.metadata.get("temperature")
     figures = [
-        ("Predicted propensity (colour) in a slab of the first test configuration, with the 10% most "
-         f"mobile A particles measured at t={times[k_last] if times else '?'} (dots).",
+        ("Measured (left) and predicted (right) propensity in a slab of the first test configuration at "
+         f"t={times[k_last] if times else '?'} τ, with the 10% most mobile A particles (measured) as dots; "
+         "colour scales set on the A particles.",
          save(mobility_slice(c.positions, c.box, pred[:, k_last],
-                             c.targets[idx[k_last]] if c.targets is not None else None, c.types),
+                             c.targets[idx[k_last]] if c.targets is not None else None, c.types,
+                             time=times[k_last] if times else None, temperature=temperature, title=label),
               out / "fig1_mobility_slice")[0]),
         ("Pearson r against time: network, baselines and the noise ceiling of the data.",
          save(correlation_vs_time(rows), out / "fig2_r_vs_time")[0]),
@@ -74,11 +81,20 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
         f"t={(times[k] if times else k)!s:>8}: shell {x['shell']} +- {x['shell_err']:.2f}, "
         f"length {x['length']:.2f} +- {x['length_err']:.2f} sigma"
         for k, x in enumerate(probe_dict["length_ablation"]))
+    warnings = probe_warnings(probe_dict)
+    for w in warnings:
+        progress(f"report: warning: {w}")
+    made = (f"glassnet {__version__}, {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}"
+            + (f"\ncommand: {command}" if command else ""))
     sections = [
+        ("Made by", made),
         ("Inputs", f"checkpoint: {checkpoint}\ndata: {data} (split {split or 'whole file'}, "
                    f"{len(test)} configurations)\nmodel: {predictor.model.config}\n"
                    f"training data: {predictor.meta.get('training_data')}"),
-        ("Learned length (shell ablation)", lengths),
+        ("Learned length (shell ablation)", lengths + (
+            "\n\nWarning: " + "\nWarning: ".join(warnings) if warnings else
+            f"\n\n(half box {probe_dict['half_box']:.2f} sigma, network reach {probe_dict['reach']} shells: "
+            "neither caps these lengths)")),
     ]
     path = write_report(out / "report.html", f"glassnet report: {label}", sections,
                         [(cap, png) for cap, png in figures], rows)
