@@ -107,3 +107,20 @@ def test_tables_pick_the_sign_on_train_and_score_test():
     assert {r["model"] for r in rows} == {"descriptors+ridge", "descriptors+mlp"}
     ridge_t0 = next(r for r in rows if r["model"] == "descriptors+ridge" and r["output"] == 0)
     assert ridge_t0["r_mean"] > 0.5          # structure predicts the structural target
+
+
+def test_harmonic_baselines_rows_where_defined():
+    """Issue 17: the Hessian baselines appear only at the times they are defined, with their r."""
+    from glassnet.baselines import HARMONIC_T_MAX, physics_baseline_table
+    from glassnet.formats import read_labelled
+
+    c = read_labelled("data/reference/ka-T0.64.h5", "test")
+    rows = physics_baseline_table(c, c, "ka-T0.64", "test",
+                                  ["harmonic_propagator", "force", "vibrational_amplitude", "soft_modes"])
+    harmonic = {r["time"]: r["r_mean"] for r in rows if r["model"] == "harmonic_propagator"}
+    assert set(harmonic) == {t for t in c[0].times if t <= HARMONIC_T_MAX}
+    force = {r["time"]: r["r_mean"] for r in rows if r["model"] == "force"}
+    assert harmonic[0.165] > force[0.165] + 0.15 and len(force) == len(c[0].times)
+    vib = {r["time"]: r["r_mean"] for r in rows if r["model"] == "vibrational_amplitude"}
+    assert vib[52.0] > vib[0.165]            # basin softness speaks of the long times, not of the first ps
+    assert {r["model"] for r in rows} == {"harmonic_propagator", "force", "vibrational_amplitude", "soft_modes"}

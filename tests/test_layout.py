@@ -13,7 +13,7 @@ SRC = Path(glassnet.__file__).parent
 #: its own or a lower layer, and within a layer only in the listed order
 LAYERS = [
     ["glassnet", "glassnet.core", "glassnet.runtime"],
-    ["glassnet.observables", "glassnet.forcefield"],
+    ["glassnet.observables", "glassnet.forcefield", "glassnet.hessian"],
     ["glassnet.md.base", "glassnet.md", "glassnet.md.lammps"],
     ["glassnet.propensity.jobs", "glassnet.propensity.spec", "glassnet.propensity.chain", "glassnet.propensity.iso",
      "glassnet.propensity.single", "glassnet.propensity"],

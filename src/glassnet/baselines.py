@@ -8,6 +8,14 @@ reported with the sign that correlates best on the training split):
 - ``neighbour_count``: number of neighbours inside the first minimum of g_ab(r) (1.40 AA, 1.20 AB,
   1.07 BB, sigma).
 
+Harmonic (:mod:`glassnet.hessian`; a dense eigen-decomposition per configuration, ~5-10 s at N=1000):
+
+- ``harmonic_propagator``: the expected displacement after t from the force and the Hessian of the given
+  configuration with Maxwell-Boltzmann velocities (one value per output time, t <= HARMONIC_T_MAX);
+- ``force``: |F_i| of the given configuration (epsilon/sigma);
+- ``vibrational_amplitude``: sum over the inherent state's modes of |e_i|^2 / omega^2;
+- ``soft_modes``: participation in the 30 lowest-frequency modes of the inherent state.
+
 Descriptor + regression, after Boattini et al., PRL 127, 088007 (2021) and Jung et al. (GlassMLP), 2023:
 radial structure functions per neighbour species on shells, Steinhardt bond order q_2..q_8 over the first
 shell (freud), each recursively coarse-grained over neighbours; fitted with ridge regression or a small
@@ -17,15 +25,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import hessian as _hessian
 from .core import Configuration
 from .evaluation import result_rows as _rows
+from .forcefield import reference_energy_forces
 from .formats import has_splits, read_labelled
 from .graph import periodic_pairs as _pairs
 from .md import create_engine
 from .observables import pearson_r
 
 __all__ = [
-    "FIRST_SHELL", "PHYSICS_BASELINES", "potential_energy", "voronoi_volume", "neighbour_count",
+    "FIRST_SHELL", "PHYSICS_BASELINES", "HARMONIC_BASELINES", "HARMONIC_T_MAX", "potential_energy",
+    "harmonic_propagator", "force_magnitude", "vibrational_amplitude", "soft_modes", "voronoi_volume", "neighbour_count",
     "radial_descriptors", "bond_order_descriptors", "coarse_grain", "structural_descriptors",
     "RidgeBaseline", "MLPBaseline", "physics_baseline_table", "descriptor_baseline_table",
     "baseline_rows",
@@ -62,10 +73,66 @@ def neighbour_count(config: Configuration) -> np.ndarray:
             ).astype(np.float64)
 
 
+#: the harmonic propagator is reported up to this time (tau): beyond a few vibrations it has no meaning
+HARMONIC_T_MAX = 2.0
+
+_MODES: dict = {}
+
+
+def _modes(config: Configuration, inherent: bool):
+    """(omega^2, modes) of the configuration's (or its inherent state's) Hessian, computed once per object."""
+    key = (id(config), inherent)
+    if key not in _MODES or _MODES[key][0] is not config:
+        pos = config.inherent.positions if inherent else config.positions
+        _MODES[key] = (config, _hessian.normal_modes(_hessian.hessian(pos, config.types, config.box)))
+    return _MODES[key][1]
+
+
+def harmonic_propagator(config: Configuration):
+    """(T, N) expected displacement (sigma) at the configuration's times <= HARMONIC_T_MAX (NaN beyond),
+    from its force and Hessian at its temperature (metadata); None without a recorded temperature."""
+    temperature = config.metadata.get("temperature")
+    if temperature is None or config.times is None:
+        return None
+    times = np.asarray(config.times, float)
+    out = np.full((len(times), config.n), np.nan)
+    short = times <= HARMONIC_T_MAX
+    if short.any():
+        w2, e = _modes(config, inherent=False)
+        _, forces = reference_energy_forces(config.positions, config.types, config.box)
+        out[short] = _hessian.harmonic_displacement(w2, e, forces, float(temperature), times[short])
+    return out
+
+
+def force_magnitude(config: Configuration) -> np.ndarray:
+    """(N,) |F_i| of the given configuration (epsilon/sigma)."""
+    _, forces = reference_energy_forces(config.positions, config.types, config.box)
+    return np.linalg.norm(forces, axis=1)
+
+
+def vibrational_amplitude(config: Configuration):
+    """(N,) harmonic vibrational amplitude of the inherent-state basin (sigma^2 / T); None without one."""
+    return None if config.inherent is None else _hessian.vibrational_amplitude(*_modes(config, inherent=True))
+
+
+def soft_modes(config: Configuration):
+    """(N,) participation in the 30 softest inherent-state modes; None without an inherent state."""
+    return None if config.inherent is None else _hessian.soft_mode_participation(*_modes(config, inherent=True))
+
+
 PHYSICS_BASELINES = {
     "potential_energy": potential_energy,
     "voronoi_volume": voronoi_volume,
     "neighbour_count": neighbour_count,
+}
+
+#: baselines from the Hessian (seconds per configuration): `glassnet baselines` runs them unless
+#: --no-harmonic
+HARMONIC_BASELINES = {
+    "harmonic_propagator": harmonic_propagator,
+    "force": force_magnitude,
+    "vibrational_amplitude": vibrational_amplitude,
+    "soft_modes": soft_modes,
 }
 
 
@@ -279,8 +346,9 @@ def physics_baseline_table(train, test, data="", split="test", names=None) -> li
     """
     rows = []
     times = test[0].times
+    known = {**PHYSICS_BASELINES, **HARMONIC_BASELINES}
     for name in names or PHYSICS_BASELINES:
-        fn = PHYSICS_BASELINES[name]
+        fn = known[name]
         cache = {}
 
         def value(c):
@@ -292,16 +360,26 @@ def physics_baseline_table(train, test, data="", split="test", names=None) -> li
             out = []
             for c in configs:
                 v, a = value(c), np.asarray(c.types) == 0
-                out.append([pearson_r(v[a], np.asarray(t)[a]) for t in c.targets])
+                if v is None:
+                    return None
+                v = np.broadcast_to(v, np.shape(c.targets))           # (N,) or one row per time
+                out.append([pearson_r(vk[a], np.asarray(t)[a]) if np.all(np.isfinite(vk[a])) else np.nan
+                            for vk, t in zip(v, c.targets)])
             return np.asarray(out)
 
-        sign = np.sign(rs(train).mean(axis=0))
+        r_train, r_test = rs(train), rs(test)
+        if r_train is None or r_test is None:               # not defined for these data (no IS, no T)
+            continue
+        sign = np.sign(np.nan_to_num(r_train.mean(axis=0)))
         sign[sign == 0] = 1
-        r = rs(test) * sign
+        r = r_test * sign
         same = "sign chosen on the same data" if train is test else "sign chosen on the train split"
         for k, row in enumerate(_rows(name, "physics", data, split, times, r)):
+            if not np.all(np.isfinite(r[:, k])):
+                continue                                   # e.g. the harmonic propagator beyond HARMONIC_T_MAX
             row["note"] = f"sign {'+' if sign[k] > 0 else '-'}; {same}"
             rows.append(row)
+    _MODES.clear()
     return rows
 
 
@@ -324,23 +402,26 @@ def descriptor_baseline_table(train, valid, test, data="", split="test", mlp_see
     return rows
 
 
-def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int = 0, types=None) -> list[dict]:
+def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int = 0, types=None,
+                  harmonic: bool = False) -> list[dict]:
     """Every baseline on a data file, in the result-table format.
 
     A glassnet .h5 dataset: physics signs and descriptor fits come from its train split (descriptor
     hyper-parameters from valid) and are scored on ``split``. A file without splits (a Bapst pickle):
     physics baselines only, their sign chosen on the same data (the note says so). A list of .h5
     files acts as one dataset (each split the union of the files' splits). ``types``: the type map of
-    :func:`glassnet.formats.read_configurations` for files that name their species.
+    :func:`glassnet.formats.read_configurations` for files that name their species. ``harmonic`` adds
+    :data:`HARMONIC_BASELINES` (a Hessian eigen-decomposition per configuration).
     """
+    names = list(PHYSICS_BASELINES) + (list(HARMONIC_BASELINES) if harmonic else [])
     several = isinstance(data, (list, tuple))
     if several or has_splits(data):
         name = " + ".join(str(d) for d in data) if several else str(data)
         train, test = read_labelled(data, "train"), read_labelled(data, split)
-        rows = physics_baseline_table(train, test, name, split)
+        rows = physics_baseline_table(train, test, name, split, names)
         if descriptors:
             rows += descriptor_baseline_table(train, read_labelled(data, "valid"), test, name, split, seed)
         return rows
     data = str(data)
     test = read_labelled(data, types=types)
-    return physics_baseline_table(test, test, data, "")
+    return physics_baseline_table(test, test, data, "", names)

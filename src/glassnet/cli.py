@@ -401,7 +401,8 @@ def _cmd_baselines(args) -> int:
     is_h5 = has_splits(args.data)
     if not is_h5:
         log.info("(a single file without splits: physics baselines only, sign chosen on the same data)")
-    rows = baseline_rows(args.data, args.split, not args.no_descriptors, args.seed, types=args.types)
+    rows = baseline_rows(args.data, args.split, not args.no_descriptors, args.seed, types=args.types,
+                         harmonic=not args.no_harmonic)
     rows += ceiling_rows(read_labelled(args.data, args.split if is_h5 else None, types=args.types), args.data,
                          args.split if is_h5 else "")
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
@@ -621,6 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("data", help="glassnet .h5 (fit on train, select on valid, score on --split) or .pickle")
     bl.add_argument("--split", default="test", help="split to score (default test)")
     bl.add_argument("--no-descriptors", action="store_true", help="physics baselines only")
+    bl.add_argument("--no-harmonic", action="store_true", help="leave out the Hessian baselines (harmonic "
+                    "propagator, |F|, vibrational amplitude, soft modes: ~10 s per configuration at N=1000)")
     bl.add_argument("--seed", type=int, default=0, help="seed of the MLP baseline")
     bl.add_argument("--out", help="write the table as .csv or .json")
     _types_option(bl)
