@@ -76,16 +76,18 @@ def neighbour_count(config: Configuration) -> np.ndarray:
 #: the harmonic propagator is reported up to this time (tau): beyond a few vibrations it has no meaning
 HARMONIC_T_MAX = 2.0
 
-_MODES: dict = {}
+_BASIN: dict = {}      # id -> (configuration, {measure: (N,)}): the inherent-state measures, computed together
 
 
-def _modes(config: Configuration, inherent: bool):
-    """(omega^2, modes) of the configuration's (or its inherent state's) Hessian, computed once per object."""
-    key = (id(config), inherent)
-    if key not in _MODES or _MODES[key][0] is not config:
-        pos = config.inherent.positions if inherent else config.positions
-        _MODES[key] = (config, _hessian.normal_modes(_hessian.hessian(pos, config.types, config.box)))
-    return _MODES[key][1]
+def _basin(config: Configuration) -> dict:
+    """Vibrational amplitude and soft-mode participation of a configuration's inherent state, from one
+    eigen-decomposition (kept for this configuration object until the table is done)."""
+    key = id(config)
+    if key not in _BASIN or _BASIN[key][0] is not config:
+        w2, e = _hessian.normal_modes(_hessian.hessian(config.inherent.positions, config.types, config.box))
+        _BASIN[key] = (config, {"vibrational_amplitude": _hessian.vibrational_amplitude(w2, e),
+                                "soft_modes": _hessian.soft_mode_participation(w2, e)})
+    return _BASIN[key][1]
 
 
 def harmonic_propagator(config: Configuration):
@@ -98,7 +100,7 @@ def harmonic_propagator(config: Configuration):
     out = np.full((len(times), config.n), np.nan)
     short = times <= HARMONIC_T_MAX
     if short.any():
-        w2, e = _modes(config, inherent=False)
+        w2, e = _hessian.normal_modes(_hessian.hessian(config.positions, config.types, config.box))
         _, forces = reference_energy_forces(config.positions, config.types, config.box)
         out[short] = _hessian.harmonic_displacement(w2, e, forces, float(temperature), times[short])
     return out
@@ -112,12 +114,12 @@ def force_magnitude(config: Configuration) -> np.ndarray:
 
 def vibrational_amplitude(config: Configuration):
     """(N,) harmonic vibrational amplitude of the inherent-state basin (sigma^2 / T); None without one."""
-    return None if config.inherent is None else _hessian.vibrational_amplitude(*_modes(config, inherent=True))
+    return None if config.inherent is None else _basin(config)["vibrational_amplitude"]
 
 
 def soft_modes(config: Configuration):
     """(N,) participation in the 30 softest inherent-state modes; None without an inherent state."""
-    return None if config.inherent is None else _hessian.soft_mode_participation(*_modes(config, inherent=True))
+    return None if config.inherent is None else _basin(config)["soft_modes"]
 
 
 PHYSICS_BASELINES = {
@@ -379,7 +381,7 @@ def physics_baseline_table(train, test, data="", split="test", names=None) -> li
                 continue                                   # e.g. the harmonic propagator beyond HARMONIC_T_MAX
             row["note"] = f"sign {'+' if sign[k] > 0 else '-'}; {same}"
             rows.append(row)
-    _MODES.clear()
+    _BASIN.clear()
     return rows
 
 

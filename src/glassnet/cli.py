@@ -397,14 +397,18 @@ def _cmd_baselines(args) -> int:
 
     if args.out:
         _output_file(args.out, suffixes=(".csv", ".json"))
-    _input_file(args.data)
-    is_h5 = has_splits(args.data)
+    for d in args.data:
+        _input_file(d)
+    is_h5 = all(has_splits(d) for d in args.data)
+    if len(args.data) > 1 and not is_h5:
+        raise ParameterError("several files act as one dataset only when each has splits (glassnet .h5)")
+    data = args.data if len(args.data) > 1 else args.data[0]
     if not is_h5:
         log.info("(a single file without splits: physics baselines only, sign chosen on the same data)")
-    rows = baseline_rows(args.data, args.split, not args.no_descriptors, args.seed, types=args.types,
+    rows = baseline_rows(data, args.split, not args.no_descriptors, args.seed, types=args.types,
                          harmonic=not args.no_harmonic)
-    rows += ceiling_rows(read_labelled(args.data, args.split if is_h5 else None, types=args.types), args.data,
-                         args.split if is_h5 else "")
+    rows += ceiling_rows(read_labelled(data, args.split if is_h5 else None, types=args.types),
+                         " + ".join(args.data), args.split if is_h5 else "")
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
     if args.out:
         write_results(args.out, rows)
@@ -619,7 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_cmd_evaluate)
 
     bl = sub.add_parser("baselines", help="physics and descriptor baselines, in the table format of evaluate")
-    bl.add_argument("data", help="glassnet .h5 (fit on train, select on valid, score on --split) or .pickle")
+    bl.add_argument("data", nargs="+", help="glassnet .h5 (fit on train, select on valid, score on --split; "
+                    "several act as one dataset) or one .pickle")
     bl.add_argument("--split", default="test", help="split to score (default test)")
     bl.add_argument("--no-descriptors", action="store_true", help="physics baselines only")
     bl.add_argument("--no-harmonic", action="store_true", help="leave out the Hessian baselines (harmonic "
