@@ -56,6 +56,8 @@ def main():
             raise SystemExit(f"{path} is not a single-run label file")
         for c in d.configurations:
             c.metadata["run"] = (str(path), c.metadata["run"])      # runs of different files are different
+            c.metadata.setdefault("temperature", d.metadata["temperature"])     # recorded in the checkpoints
+            c.metadata.setdefault("source", str(path))
     pooled = [c for d in files for c in d.configurations]
     valid = read_labelled(args.valid, "valid")
     test = read_labelled(args.test, "test")
