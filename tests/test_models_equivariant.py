@@ -67,3 +67,35 @@ def test_registry_and_configs():
         EquivariantGN(build_config(architecture("equivariant"), 1, {"hidden": 0}))
     with pytest.raises(ModelError, match="unknown architecture 'transformer'"):
         architecture("transformer")
+
+
+def test_harmonic_inputs_are_invariant_and_reach_the_heads(tmp_path):
+    """Issue 17: the harmonic short-time estimate as an input (trunk and heads); the model stays exactly
+    invariant, a checkpoint round-trips its times, and --option parses them."""
+    from glassnet.formats import read_labelled
+    from glassnet.training import load_checkpoint, save_checkpoint
+
+    c = read_labelled("data/reference/ka-T0.64.h5", "test")[0]
+    cfg = build_config(architecture("equivariant"), 2, {"hidden": "8", "layers": "1",
+                                                         "harmonic_times": "0.165,0.52", "harmonic_temperature": "0.64"})
+    assert cfg.harmonic_times == (0.165, 0.52)
+    torch.manual_seed(0)
+    model = EquivariantGN(cfg)
+    t = model.tensors(c.positions, c.types, c.box, c.inherent)
+    assert t["scalars"].shape == (c.n, 2 + 3 + 2)
+    h = t["scalars"][:, -2:].numpy()
+    assert np.allclose(h.mean(axis=0), 0, atol=1e-5) and np.allclose(h.std(axis=0), 1, atol=1e-3)
+    assert symmetry_spread(model, t) < 1e-5
+    with torch.no_grad():
+        model.head_h.weight.zero_()
+        model.head_h.weight[0, 0] = 1.0                         # output 0 of type A = trunk + estimate at 0.165
+        base = predict_tensors(model, t)
+        model.head_h.weight[0, 0] = 0.0
+        without = predict_tensors(model, t)
+    a = c.types == 0
+    assert np.allclose(base[a, 0] - without[a, 0], h[a, 0], atol=1e-5)
+    save_checkpoint(tmp_path / "h.pt", model, {})
+    loaded, _ = load_checkpoint(tmp_path / "h.pt")
+    assert tuple(loaded.config.harmonic_times) == (0.165, 0.52)
+    with pytest.raises(ModelError, match="harmonic_temperature"):
+        EquivariantGN(EquivariantConfig(harmonic_times=(0.165,)))

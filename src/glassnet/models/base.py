@@ -135,6 +135,8 @@ def _convert(key, value, default):
             if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
                 raise ValueError(value)
             return value.lower() in ("true", "1", "yes")
+        if isinstance(default, tuple):                  # numbers separated by commas: "0.165,0.52"
+            return tuple(float(x) for x in value.replace(",", " ").split())
         return type(default)(value)
     except ValueError:
         raise ModelError(f"option {key}={value!r}: expected a {type(default).__name__}") from None

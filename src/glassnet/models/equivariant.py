@@ -15,6 +15,7 @@ from torch import nn
 
 from ..core import ModelError
 from ..graph import build_graph
+from ..hessian import harmonic_displacement, hessian, normal_modes
 from .base import Architecture, GlassModel
 
 __all__ = ["EquivariantConfig", "EquivariantGN", "ARCHITECTURE"]
@@ -37,6 +38,12 @@ class EquivariantConfig:
             (the forces still come from :class:`~glassnet.io.InherentState`).
         vectors: keep l=1 vector channels (PaiNN); False gives an invariant network on distances only.
         type_heads: a separate head per type (False: one head per timescale shared by both types).
+        harmonic_times: times (tau) at which the harmonic short-time estimate of each particle's displacement
+            (:func:`glassnet.hessian.harmonic_displacement`, from the force and Hessian of the given
+            configuration) is an input, to the trunk and directly to the heads; empty: none. Costs a
+            Hessian eigen-decomposition per configuration (5-10 s at N=1000).
+        harmonic_temperature: the temperature (epsilon/k_B) of those estimates' Maxwell-Boltzmann velocities
+            (the training data's).
     """
 
     hidden: int = 32
@@ -48,6 +55,8 @@ class EquivariantConfig:
     inherent: bool = True
     vectors: bool = True
     type_heads: bool = True
+    harmonic_times: tuple = ()
+    harmonic_temperature: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -135,7 +144,10 @@ class EquivariantGN(GlassModel):
         c = self.config = config
         if c.hidden < 1 or c.layers < 1 or c.n_rbf < 2 or c.n_outputs < 1:
             raise ModelError(f"invalid model config {config}")
-        n_scalar = c.n_types + (3 if c.inherent else 1)
+        if c.harmonic_times and not c.harmonic_temperature > 0:
+            raise ModelError(f"harmonic_times={c.harmonic_times} need harmonic_temperature > 0 (the data's T)")
+        n_h = len(c.harmonic_times)
+        n_scalar = c.n_types + (3 if c.inherent else 1) + n_h
         n_vec = 2 if c.inherent else 1
         n_edge = c.n_rbf * (2 if c.inherent else 1)
         self.embed = nn.Sequential(nn.Linear(n_scalar, c.hidden), nn.SiLU(), nn.Linear(c.hidden, c.hidden))
@@ -143,6 +155,8 @@ class EquivariantGN(GlassModel):
         self.layers = nn.ModuleList(_PaiNNLayer(c.hidden, n_edge, c.vectors) for _ in range(c.layers))
         n_heads = c.n_outputs * (c.n_types if c.type_heads else 1)
         self.head = nn.Sequential(nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, n_heads))
+        # the harmonic estimates also reach the heads linearly (a learned blend, as in docs/results.md)
+        self.head_h = nn.Linear(n_h, n_heads, bias=False) if n_h else None
 
     @staticmethod
     def transform(t: dict, m: torch.Tensor) -> dict:
@@ -175,12 +189,22 @@ class EquivariantGN(GlassModel):
             scal = np.column_stack([onehot, np.linalg.norm(f, axis=1)])
             vec = f[..., None]
 
+        if c.harmonic_times:
+            scal = np.column_stack([scal, self._harmonic(positions, types, box, inherent)])
+
         def t(a, dtype=torch.float32):
             return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=dev)
 
         return {"scalars": t(scal), "vectors": t(vec), "shift": t(shift), "types": t(types, torch.long),
                 "edges": t(g.edges), "senders": t(g.senders, torch.long),
                 "receivers": t(g.receivers, torch.long)}
+
+    def _harmonic(self, positions, types, box, inherent) -> np.ndarray:
+        """(N, len(harmonic_times)) harmonic displacement estimates, standardised within the configuration."""
+        c = self.config
+        w2, e = normal_modes(hessian(positions, types, box))
+        h = harmonic_displacement(w2, e, inherent.forces, c.harmonic_temperature, list(c.harmonic_times))
+        return ((h - h.mean(axis=1, keepdims=True)) / (h.std(axis=1, keepdims=True) + 1e-12)).T
 
     def forward(self, scalars, vectors, shift, types, edges, senders, receivers) -> torch.Tensor:
         """(N, n_outputs) predictions for the particles' own types.
@@ -202,6 +226,8 @@ class EquivariantGN(GlassModel):
         for layer in self.layers:
             s, v = layer(s, v, feat, unit, senders, receivers)
         out = self.head(s)
+        if self.head_h is not None:
+            out = out + self.head_h(scalars[:, -len(c.harmonic_times):])
         if not c.type_heads:
             return out
         out = out.view(-1, c.n_types, c.n_outputs)
