@@ -14,7 +14,7 @@ import numpy as np
 from ..core import FormatError
 
 __all__ = ["Format", "DEFAULT_TYPE_MAP", "TYPE_NAMES", "parse_type_map", "map_type_names",
-           "prediction_columns"]
+           "prediction_columns", "particle_ids"]
 
 #: glassnet's type names, by type
 TYPE_NAMES = ("A", "B")
@@ -99,3 +99,9 @@ def prediction_columns(times, k: int) -> list:
     if times is None:
         return [f"prop_{j}" for j in range(k)]
     return [f"prop_t{float(t):g}" for t in times]
+
+
+def particle_ids(config, first: int = 1) -> np.ndarray:
+    """(N,) int64 ids of a configuration's particles: the input file's where it had them (``metadata['ids']``),
+    else ``first``, ``first + 1``, ... (LAMMPS and OVITO count from 1)."""
+    return np.asarray(config.metadata.get("ids", np.arange(first, config.n + first)), np.int64)

@@ -1,10 +1,8 @@
 """Predictions as CSV: one row per particle (configuration, original id, type, one column per time)."""
 from __future__ import annotations
 
-import numpy as np
-
 from ..core import atomic_write
-from .base import TYPE_NAMES, Format
+from .base import Format, TYPE_NAMES, particle_ids
 
 __all__ = ["FORMAT", "write_predictions"]
 
@@ -20,7 +18,7 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
     with atomic_write(path) as tmp, open(tmp, "w") as f:
         f.write("configuration,particle,type," + ",".join(names) + "\n")
         for ci, (c, p) in enumerate(zip(configurations, predictions)):
-            ids = np.asarray(c.metadata.get("ids", np.arange(c.n)), np.int64)
+            ids = particle_ids(c, first=0)
             for i in range(c.n):
                 f.write(f"{ci},{ids[i]},{TYPE_NAMES[int(c.types[i])]}," + ",".join(f"{v:.6g}" for v in p[i]) + "\n")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import FormatError, Configuration, atomic_write
-from .base import TYPE_NAMES, Format, map_type_names, prediction_columns
+from .base import Format, TYPE_NAMES, map_type_names, particle_ids, prediction_columns
 
 __all__ = ["FORMAT", "read", "write_predictions"]
 
@@ -64,7 +64,7 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
                 frame.particles.typeid = np.asarray(c.types, np.uint32)
                 wrapped = np.mod(c.positions, c.box)
                 frame.particles.position = (wrapped - c.box / 2).astype(np.float32)
-                frame.log["particles/id"] = np.asarray(c.metadata.get("ids", np.arange(1, c.n + 1)), np.int64)
+                frame.log["particles/id"] = particle_ids(c)
                 for j, key in enumerate(keys):
                     frame.log[f"particles/{key}"] = np.asarray(p[:, j], np.float32)
                 if times is not None:

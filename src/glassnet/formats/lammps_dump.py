@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Configuration, FormatError, atomic_write
-from .base import Format, map_type_names, prediction_columns
+from .base import Format, map_type_names, particle_ids, prediction_columns
 
 __all__ = ["FORMAT", "read", "write_predictions"]
 
@@ -81,7 +81,7 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
             names = c.metadata.get("type_names")
             lammps_types = [str(n) for n in names] if names is not None and all(str(n).isdigit() for n in names) \
                 else [str(t + 1) for t in c.types]
-            ids = np.asarray(c.metadata.get("ids", np.arange(1, c.n + 1)), np.int64)
+            ids = particle_ids(c)
             f.write(f"ITEM: TIMESTEP\n{k}\nITEM: NUMBER OF ATOMS\n{c.n}\nITEM: BOX BOUNDS pp pp pp\n")
             f.writelines(f"0 {b:.10g}\n" for b in c.box)
             f.write("ITEM: ATOMS id type x y z " + " ".join(keys) + "\n")

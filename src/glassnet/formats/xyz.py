@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Configuration, FormatError, atomic_write
-from .base import TYPE_NAMES, Format, map_type_names, prediction_columns
+from .base import Format, TYPE_NAMES, map_type_names, particle_ids, prediction_columns
 
 __all__ = ["FORMAT", "read", "write_predictions"]
 
@@ -105,7 +105,7 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
     frames = []
     for c, p in zip(configurations, predictions):
         atoms = ase.Atoms(_element_names(c), positions=c.positions, cell=np.diag(c.box), pbc=True)
-        atoms.new_array("id", np.asarray(c.metadata.get("ids", np.arange(1, c.n + 1)), np.int64))
+        atoms.new_array("id", particle_ids(c))
         atoms.new_array("ka_type", np.array([TYPE_NAMES[t] for t in c.types]))
         for j, key in enumerate(keys):
             atoms.new_array(key, np.asarray(p[:, j], np.float64))
