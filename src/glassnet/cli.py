@@ -212,7 +212,7 @@ def _parse_option(text: str):
 def _cmd_train(args) -> int:
     from .formats import has_splits, read_labelled
     from .models import architecture, build_config
-    from .training import TrainConfig, Trainer
+    from .training import TrainConfig, Trainer, label_times
 
     arch = architecture(args.model)
     options = _model_options(args, arch)
@@ -232,7 +232,8 @@ def _cmd_train(args) -> int:
     else:
         raise FormatError("files without splits need a separate validation file: --valid FILE")
     outputs = args.output_index
-    n_out = len(outputs) if outputs else len(train_set[0].targets)
+    grid = label_times(train_set)         # the union of the files' label times
+    n_out = len(outputs) if outputs else len(train_set[0].targets) if grid is None else len(grid)
     recipe = dict(arch.recipe)
     chosen = {"lr": args.lr, "schedule": args.schedule, "warmup": args.warmup, "normalize": args.normalize,
               "weight_decay": args.weight_decay,

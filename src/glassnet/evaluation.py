@@ -54,7 +54,8 @@ def evaluate(predictor, configurations, output_index=None, progress: bool = Fals
     """Pearson r on the A particles per configuration and output.
 
     Outputs are paired with the targets of the same time (:func:`match_outputs`); without recorded times,
-    with the checkpoint's ``output_index``.
+    with the checkpoint's ``output_index``. A time-conditioned network (``predictor.any_time``) predicts
+    at the data's own times.
 
     Args:
         predictor: a :class:`~glassnet.training.Predictor` (anything with ``predict(config)``,
@@ -68,7 +69,11 @@ def evaluate(predictor, configurations, output_index=None, progress: bool = Fals
         ``output_index`` (target rows).
     """
     data_times = configurations[0].times if configurations else None
-    outputs, idx = match_outputs(getattr(predictor, "times", None), data_times, output_index)
+    at_data_times = getattr(predictor, "any_time", False) and data_times is not None and output_index is None
+    if at_data_times:                 # a time-conditioned network predicts at the data's own times
+        outputs = idx = list(range(len(data_times)))
+    else:
+        outputs, idx = match_outputs(getattr(predictor, "times", None), data_times, output_index)
     if idx is None:
         idx = list(predictor.output_index)
         outputs = list(range(len(idx)))
@@ -80,12 +85,12 @@ def evaluate(predictor, configurations, output_index=None, progress: bool = Fals
             raise ModelError("evaluation needs configurations with targets")
         if max(idx) >= len(c.targets):
             raise ModelError(f"the model predicts target rows {idx}, the data has {len(c.targets)}")
-        p = predictor.predict(c)
+        p = predictor.predict(c, times=c.times) if at_data_times else predictor.predict(c)
         a = np.asarray(c.types) == 0
         rs.append([pearson_r(p[a, k], c.targets[j][a]) for k, j in zip(outputs, idx)])
     rs = np.asarray(rs)
     times = None if data_times is None else [float(data_times[j]) for j in idx]
-    net_times = getattr(predictor, "times", None)
+    net_times = list(data_times) if at_data_times else getattr(predictor, "times", None)
     return {"r": rs, "mean": rs.mean(axis=0), "std": rs.std(axis=0), "times": times,
             "network_times": None if net_times is None else [float(net_times[k]) for k in outputs],
             "outputs": outputs, "output_index": list(idx), "n_configurations": len(rs)}

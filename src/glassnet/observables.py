@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-__all__ = ["IS_VALUES", "Q_PEAK", "fs_isotropic", "crossing_times", "noise_ceiling", "pearson_r"]
+__all__ = ["IS_VALUES", "Q_PEAK", "fs_isotropic", "crossing_times", "noise_ceiling", "pearson_r",
+           "fit_tau_alpha", "tau_alpha_at"]
 
 #: F_s values whose crossing times are recorded, as in the published data (the last is 1/e = tau_alpha).
 IS_VALUES = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, np.exp(-1.0)])
@@ -98,3 +99,54 @@ def pearson_r(pred: np.ndarray, target: np.ndarray) -> float:
     t = np.asarray(target, np.float64) - np.mean(target)
     den = math.sqrt(float(p @ p) * float(t @ t))
     return float(p @ t / den) if den > 0 else float("nan")
+
+
+def fit_tau_alpha(temperatures, tau_alphas) -> tuple[float, float, float]:
+    """The Vogel-Fulcher-Tammann law log10 tau_alpha = a + b / (T - T0) through measured relaxation times.
+
+    Args:
+        temperatures: (K,) temperatures (epsilon/k_B), at least two distinct.
+        tau_alphas: (K,) their tau_alpha (tau).
+
+    Returns:
+        (a, b, T0): with three or more temperatures a least-squares VFT fit (T0 between 0 and 0.98 x the
+        lowest T); with two, the Arrhenius line through them (T0 = 0). Evaluate with :func:`tau_alpha_at`.
+    """
+    from scipy.optimize import least_squares
+
+    t = np.asarray(temperatures, float)
+    y = np.log10(np.asarray(tau_alphas, float))
+    if t.shape != y.shape or t.ndim != 1 or len(np.unique(t)) < 2 or not np.all(np.isfinite(y)) or t.min() <= 0:
+        raise ValueError(f"fit_tau_alpha needs >= 2 distinct positive temperatures with finite positive tau_alpha; "
+                         f"got T={t.tolist()}, tau_alpha={np.asarray(tau_alphas).tolist()}")
+
+    def line(t0):                        # for fixed T0 the law is linear in (a, b)
+        x = 1.0 / (t - t0)
+        b, a = np.polyfit(x, y, 1)
+        return a, b
+
+    if len(np.unique(t)) == 2:
+        a, b = line(0.0)
+        return float(a), float(b), 0.0
+    hi = 0.98 * t.min()
+
+    def residual(p):
+        a, b = line(p[0])
+        return a + b / (t - p[0]) - y
+
+    t0 = float(least_squares(residual, [0.5 * hi], bounds=([0.0], [hi])).x[0])
+    a, b = line(t0)
+    return float(a), float(b), t0
+
+
+def tau_alpha_at(law, temperature) -> np.ndarray:
+    """tau_alpha (tau) at the given temperature(s) from a law ``(a, b, T0)`` of :func:`fit_tau_alpha`.
+
+    Raises:
+        ValueError: a temperature at or below T0, where the law diverges.
+    """
+    a, b, t0 = (float(x) for x in law)
+    t = np.asarray(temperature, float)
+    if np.any(t <= t0):
+        raise ValueError(f"T={t.tolist()} is at or below the law's divergence temperature T0={t0:.3g}")
+    return 10.0 ** (a + b / (t - t0))

@@ -91,7 +91,7 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False, typ
 
     ``path`` may also be a list of files: their configurations are concatenated (a file may lack the
     split as long as one of them has it). ``types`` is the type map of :func:`read_configurations`. Each configuration's metadata gets the file as ``source`` and
-    the file's ``temperature`` and ``density`` where it records them.
+    the file's ``temperature``, ``density`` and ``tau_alpha`` (tau) where it records them.
     """
     if isinstance(path, (list, tuple)):
         configs = [c for p in path for c in read_labelled(p, split, allow_empty=True, types=types)]
@@ -106,7 +106,7 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False, typ
         configs = ds.split(split) if split else ds.configurations
         for c in configs:
             c.metadata.setdefault("source", str(path))
-            for key in ("temperature", "density"):
+            for key in ("temperature", "density", "tau_alpha"):
                 if key in ds.metadata:
                     c.metadata.setdefault(key, ds.metadata[key])
         if not configs and not allow_empty:

@@ -106,8 +106,12 @@ class BapstGN(GlassModel):
     invariant = False
     needs_inherent = False
 
-    def tensors(self, positions, types, box, inherent=None, device=None) -> dict[str, torch.Tensor]:
-        """The input tensors of one configuration (the periodic graph; ``inherent`` is unused)."""
+    def tensors(self, positions, types, box, inherent=None, device=None, temperature=None,
+                times=None) -> dict[str, torch.Tensor]:
+        """The input tensors of one configuration (the periodic graph; ``inherent`` and ``temperature`` are
+        unused)."""
+        if times is not None:
+            raise ModelError("this network predicts at the fixed times it was trained on; it takes no times")
         dev = device or self.device
         return graph_to_tensors(build_graph(positions, types, box, self.config.r_cut), dev)
 

@@ -4,8 +4,11 @@ A glassnet model is a :class:`GlassModel`: a ``torch.nn.Module`` built from a fr
 (with at least ``n_outputs`` and ``r_cut`` in sigma) that
 
 - builds its own inputs from a configuration: ``tensors(positions, types, box, inherent=None,
-  device=None) -> dict`` (positions and box in sigma; ``inherent`` a
-  :class:`~glassnet.core.InherentState` or None);
+  device=None, temperature=None, times=None) -> dict`` (positions and box in sigma; ``inherent`` a
+  :class:`~glassnet.core.InherentState` or None; ``temperature`` in epsilon/k_B for networks that read
+  the state point; ``times`` in tau for networks that predict at any time, else refused);
+- may fill data-dependent config fields before it is built: ``adapt_config(config, configurations,
+  times) -> config`` (a classmethod; the default returns ``config``);
 - maps them to per-particle outputs: ``forward(**tensors) -> (N, n_outputs)`` float tensor;
 - rotates them: ``transform(tensors, m) -> dict`` applies a 3x3 orthogonal ``m`` to every vector input
   (used for cube-symmetry augmentation and averaging);
@@ -67,9 +70,20 @@ class GlassModel(nn.Module):
     #: outputs are exactly invariant under rotations and reflections (no augmentation needed)
     invariant: bool = False
 
-    def tensors(self, positions, types, box, inherent=None, device=None) -> dict[str, torch.Tensor]:
+    def tensors(self, positions, types, box, inherent=None, device=None, temperature=None,
+                times=None) -> dict[str, torch.Tensor]:
         """The input tensors of one configuration (positions and box in sigma)."""
         raise NotImplementedError
+
+    @classmethod
+    def adapt_config(cls, config, configurations, times):
+        """``config`` with the fields the training data determine filled in (default: unchanged)."""
+        return config
+
+    @property
+    def any_time(self) -> bool:
+        """Whether the network predicts at any requested time (``tensors(..., times=...)``)."""
+        return bool(getattr(self.config, "time_input", ""))
 
     @staticmethod
     def transform(t: dict, m: torch.Tensor) -> dict:

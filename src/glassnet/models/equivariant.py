@@ -7,7 +7,7 @@ bases with a cosine envelope, saturated vector inputs (see :func:`_saturate`), a
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -44,6 +44,17 @@ class EquivariantConfig:
             Hessian eigen-decomposition per configuration (5-10 s at N=1000).
         harmonic_temperature: the temperature (epsilon/k_B) of those estimates' Maxwell-Boltzmann velocities
             (the training data's).
+        temperature_input: the temperature (epsilon/k_B) of the configuration is a node input (one network
+            for several state points; the temperature must then be known for every configuration).
+        time_input: '' for one head per output time (trained on one time grid); 'absolute' or 'scaled' for
+            one decoder that takes the time as an input and predicts at any time: of log10(t / tau) or of
+            log10(t / tau_alpha(T)) with tau_alpha from ``tau_alpha_law``. Outside ``time_range`` the time
+            variable is held at the nearest end (the decoder never extrapolates in time).
+        times: the default output times (tau) of a time-conditioned network (``n_outputs`` of them).
+        tau_alpha_law: (a, b, T0) of :func:`glassnet.observables.fit_tau_alpha`, fitted to the training
+            data (needed by ``time_input='scaled'``).
+        time_range: (lo, hi) of the decoder's time variable over the training data.
+        n_time_rbf: Gaussian basis functions of the decoder's time variable.
     """
 
     hidden: int = 32
@@ -57,6 +68,12 @@ class EquivariantConfig:
     type_heads: bool = True
     harmonic_times: tuple = ()
     harmonic_temperature: float = 0.0
+    temperature_input: bool = False
+    time_input: str = ""
+    times: tuple = ()
+    tau_alpha_law: tuple = ()
+    time_range: tuple = ()
+    n_time_rbf: int = 12
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -68,6 +85,8 @@ _ENERGY_OFFSET = 7.0
 #: vector inputs saturate at these lengths (in units of the scaled input)
 _FORCE_SATURATION = 5.0
 _DISPLACEMENT_SATURATION = 1.0
+#: the temperature input is (T - _T_CENTER) / _T_SCALE (epsilon/k_B): O(1) over the supercooled range
+_T_CENTER, _T_SCALE = 0.7, 0.15
 
 
 def _saturate(x: np.ndarray, c: float) -> np.ndarray:
@@ -78,6 +97,63 @@ def _saturate(x: np.ndarray, c: float) -> np.ndarray:
     particles, forces of hundreds) from giving astronomically large predictions.
     """
     return x / (1.0 + np.linalg.norm(x, axis=-1, keepdims=True) / c)
+
+
+def _rbf_line(u: torch.Tensor, n: int, lo: float, hi: float) -> torch.Tensor:
+    """Gaussian basis of ``u`` on [lo, hi] (n centres; a single centre if the range is empty)."""
+    centers = torch.linspace(lo, hi, n, dtype=u.dtype, device=u.device)
+    width = max((hi - lo) / max(n - 1, 1), 1e-3)
+    return torch.exp(-((u.unsqueeze(-1) - centers) / width) ** 2)
+
+
+def _time_variable(mode: str, law, times, temperature) -> np.ndarray:
+    """log10 t (mode 'absolute') or log10 t/tau_alpha(T) (mode 'scaled') for times in tau."""
+    from ..observables import tau_alpha_at
+
+    u = np.log10(np.asarray(times, float))
+    if mode != "scaled":
+        return u
+    if temperature is None:
+        raise ModelError("a scaled-time network needs the configuration's temperature")
+    try:
+        return u - np.log10(tau_alpha_at(law, float(temperature)))
+    except ValueError as err:
+        raise ModelError(f"tau_alpha at T={temperature}: {err}") from None
+
+
+def _tau_alpha_law(configurations) -> tuple:
+    """The VFT law of tau_alpha(T) through the configurations' recorded (temperature, tau_alpha)."""
+    from ..observables import fit_tau_alpha
+
+    points = {}
+    for c in configurations:
+        t, tau = c.metadata.get("temperature"), c.metadata.get("tau_alpha")
+        if t is None or tau is None:
+            raise ModelError(f"configuration {c.metadata.get('name', '?')} of {c.metadata.get('source', '?')} "
+                             "records no temperature or tau_alpha: a scaled-time network needs both")
+        points.setdefault(round(float(t), 6), []).append(float(tau))
+    temps = sorted(points)
+    taus = [float(np.exp(np.mean(np.log(points[t])))) for t in temps]
+    if len(temps) == 1:                    # one state point: tau_alpha is that constant
+        return (float(np.log10(taus[0])), 0.0, 0.0)
+    return fit_tau_alpha(temps, taus)
+
+
+def _check_time_input(c) -> None:
+    if c.time_input not in ("", "absolute", "scaled"):
+        raise ModelError(f"time_input={c.time_input!r}; expected '', 'absolute' or 'scaled'")
+    if not c.time_input:
+        return
+    if len(c.times) != c.n_outputs:
+        raise ModelError(f"a time-conditioned network needs n_outputs={c.n_outputs} times, got {c.times}")
+    if len(c.time_range) != 2 or not c.time_range[0] <= c.time_range[1]:
+        raise ModelError(f"time_range={c.time_range}; expected (lo, hi)")
+    if c.time_input == "scaled" and len(c.tau_alpha_law) != 3:
+        raise ModelError(f"time_input='scaled' needs tau_alpha_law=(a, b, T0), got {c.tau_alpha_law}")
+    if c.harmonic_times:
+        raise ModelError("harmonic inputs are per fixed time: not with a time-conditioned decoder")
+    if c.n_time_rbf < 1:
+        raise ModelError(f"n_time_rbf={c.n_time_rbf}; expected >= 1")
 
 
 def _rbf(r: torch.Tensor, n: int, r_cut: float) -> torch.Tensor:
@@ -146,15 +222,24 @@ class EquivariantGN(GlassModel):
             raise ModelError(f"invalid model config {config}")
         if c.harmonic_times and not c.harmonic_temperature > 0:
             raise ModelError(f"harmonic_times={c.harmonic_times} need harmonic_temperature > 0 (the data's T)")
+        _check_time_input(c)
         n_h = len(c.harmonic_times)
-        n_scalar = c.n_types + (3 if c.inherent else 1) + n_h
+        n_scalar = c.n_types + (3 if c.inherent else 1) + n_h + int(c.temperature_input)
         n_vec = 2 if c.inherent else 1
         n_edge = c.n_rbf * (2 if c.inherent else 1)
         self.embed = nn.Sequential(nn.Linear(n_scalar, c.hidden), nn.SiLU(), nn.Linear(c.hidden, c.hidden))
         self.embed_v = nn.Linear(n_vec, c.hidden, bias=False) if c.vectors else None
         self.layers = nn.ModuleList(_PaiNNLayer(c.hidden, n_edge, c.vectors) for _ in range(c.layers))
         n_heads = c.n_outputs * (c.n_types if c.type_heads else 1)
-        self.head = nn.Sequential(nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, n_heads))
+        if c.time_input:     # one decoder of (particle state, time [, temperature]): outputs at any time
+            self.head = None
+            self.decode_s = nn.Linear(c.hidden, c.hidden)
+            # FiLM (Perez et al., AAAI 2018): the time and temperature scale and shift the particle's features
+            self.decode_c = nn.Linear(c.n_time_rbf + int(c.temperature_input), 2 * c.hidden)
+            self.decode = nn.Sequential(nn.SiLU(), nn.Linear(c.hidden, c.hidden), nn.SiLU(),
+                                        nn.Linear(c.hidden, c.n_types if c.type_heads else 1))
+        else:
+            self.head = nn.Sequential(nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, n_heads))
         # the harmonic estimates also reach the heads linearly (a learned blend, as in docs/results.md)
         self.head_h = nn.Linear(n_h, n_heads, bias=False) if n_h else None
 
@@ -164,9 +249,40 @@ class EquivariantGN(GlassModel):
         return {**t, "edges": t["edges"] @ m.T, "shift": t["shift"] @ m.T,
                 "vectors": torch.einsum("ij,njk->nik", m, t["vectors"])}
 
-    def tensors(self, positions, types, box, inherent=None, device=None) -> dict[str, torch.Tensor]:
-        """The input tensors of one configuration (positions in sigma; ``inherent`` an InherentState)."""
+    @classmethod
+    def adapt_config(cls, config: EquivariantConfig, configurations, times) -> EquivariantConfig:
+        """The config with what a time-conditioned network reads from its training data filled in: the
+        output ``times`` (tau), the ``tau_alpha_law`` fitted to the configurations' recorded temperatures and
+        tau_alpha, and the ``time_range`` their label times span (fields already set are kept)."""
+        if not config.time_input:
+            return config
+        kw = {"times": tuple(float(t) for t in times)} if not config.times else {}
+        if config.time_input == "scaled" and not config.tau_alpha_law:
+            kw["tau_alpha_law"] = _tau_alpha_law(configurations)
+        if not config.time_range:
+            law = kw.get("tau_alpha_law", config.tau_alpha_law)
+            u = np.concatenate([_time_variable(config.time_input, law, c.times, c.metadata.get("temperature"))
+                                for c in configurations if c.times is not None])
+            kw["time_range"] = (float(u.min()), float(u.max()))
+        return replace(config, **kw)
+
+    def time_variable(self, times, temperature=None) -> np.ndarray:
+        """The decoder's time variable at ``times`` (tau) and ``temperature``: log10 t or log10 t/tau_alpha(T),
+        before clamping to ``time_range``."""
+        return _time_variable(self.config.time_input, self.config.tau_alpha_law, times, temperature)
+
+    def tensors(self, positions, types, box, inherent=None, device=None, temperature=None,
+                times=None) -> dict[str, torch.Tensor]:
+        """The input tensors of one configuration (positions in sigma; ``inherent`` an InherentState;
+        ``temperature`` in epsilon/k_B, needed by networks with a temperature or scaled-time input;
+        ``times`` (tau) the outputs of a time-conditioned network, default ``config.times``)."""
         c = self.config
+        if times is not None and not c.time_input:
+            raise ModelError("this network predicts at the fixed times it was trained on; it takes no times")
+        needs_t = c.temperature_input or c.time_input == "scaled"
+        if needs_t and (temperature is None or not np.isfinite(float(temperature)) or float(temperature) <= 0):
+            raise ModelError(f"this network takes the temperature as an input but got {temperature!r}; give it "
+                             "(predict --temperature T, or the configuration's metadata['temperature'])")
         dev = device or self.device
         g = build_graph(positions, types, box, c.r_cut, self_edges=False)
         types = np.asarray(types)
@@ -191,13 +307,19 @@ class EquivariantGN(GlassModel):
 
         if c.harmonic_times:
             scal = np.column_stack([scal, self._harmonic(positions, types, box, inherent)])
+        if c.temperature_input:
+            scal = np.column_stack([scal, np.full(len(types), (float(temperature) - _T_CENTER) / _T_SCALE)])
 
         def t(a, dtype=torch.float32):
             return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=dev)
 
-        return {"scalars": t(scal), "vectors": t(vec), "shift": t(shift), "types": t(types, torch.long),
-                "edges": t(g.edges), "senders": t(g.senders, torch.long),
-                "receivers": t(g.receivers, torch.long)}
+        out = {"scalars": t(scal), "vectors": t(vec), "shift": t(shift), "types": t(types, torch.long),
+               "edges": t(g.edges), "senders": t(g.senders, torch.long),
+               "receivers": t(g.receivers, torch.long)}
+        if c.time_input:      # a per-node copy, so that subgraphs and batches carry it (models.base)
+            u = np.clip(self.time_variable(c.times if times is None else times, temperature), *c.time_range)
+            out["time_inputs"] = t(np.broadcast_to(u, (len(types), len(u))))
+        return out
 
     def _harmonic(self, positions, types, box, inherent) -> np.ndarray:
         """(N, len(harmonic_times)) harmonic displacement estimates, standardised within the configuration."""
@@ -206,11 +328,13 @@ class EquivariantGN(GlassModel):
         h = harmonic_displacement(w2, e, inherent.forces, c.harmonic_temperature, list(c.harmonic_times))
         return ((h - h.mean(axis=1, keepdims=True)) / (h.std(axis=1, keepdims=True) + 1e-12)).T
 
-    def forward(self, scalars, vectors, shift, types, edges, senders, receivers) -> torch.Tensor:
-        """(N, n_outputs) predictions for the particles' own types.
+    def forward(self, scalars, vectors, shift, types, edges, senders, receivers, time_inputs=None) -> torch.Tensor:
+        """(N, n_outputs) predictions for the particles' own types (N, K at the K times of ``time_inputs``
+        for a time-conditioned network).
 
         ``shift`` (N, 3) is each particle's displacement to the inherent state (sigma), used for the
-        pair distances there; ``vectors`` holds the saturated vector inputs.
+        pair distances there; ``vectors`` holds the saturated vector inputs; ``time_inputs`` (N, K) the
+        decoder's clamped time variable.
         """
         c = self.config
         r = torch.linalg.vector_norm(edges, dim=-1)
@@ -225,6 +349,16 @@ class EquivariantGN(GlassModel):
         v = self.embed_v(vectors) if c.vectors else None
         for layer in self.layers:
             s, v = layer(s, v, feat, unit, senders, receivers)
+        if c.time_input:
+            lo, hi = c.time_range
+            cond = _rbf_line(time_inputs, c.n_time_rbf, lo, hi)                  # (N, K, n_time_rbf)
+            if c.temperature_input:
+                cond = torch.cat([cond, scalars[:, None, -1:].expand(-1, cond.shape[1], 1)], -1)
+            gamma, beta = self.decode_c(cond).chunk(2, dim=-1)
+            out = self.decode(self.decode_s(s).unsqueeze(1) * (1 + gamma) + beta)  # (N, K, types or 1)
+            if not c.type_heads:
+                return out[..., 0]
+            return out.gather(2, types.view(-1, 1, 1).expand(-1, out.shape[1], 1)).squeeze(2)
         out = self.head(s)
         if self.head_h is not None:
             out = out + self.head_h(scalars[:, -len(c.harmonic_times):])

@@ -205,11 +205,20 @@ PRESETS: dict = {
     "ka-T0.44-bapst": DatasetSpec(temperature=0.44, n=4096, n_configs=10, splits=(6, 2, 2),
                                   times=(0.132, 0.435), dt=0.003, equilibration_taus=0.0,
                                   tau_alpha=5890.0, min_equilibration=0.0),
+    # the cheap high temperatures of the pooled network (issue 20): 1 validation and 5 test configurations
+    "ka-T0.80": DatasetSpec(temperature=0.80, n=1000, n_configs=6, splits=(0, 1, 5),
+                            times=tuple(half_decades(0.165, 16.5))),
+    "ka-T1.00": DatasetSpec(temperature=1.00, n=1000, n_configs=6, splits=(0, 1, 5),
+                            times=tuple(half_decades(0.165, 5.2))),
     # single-run labels (issue 16): 12 runs x 25 origins 4 tau apart, the reference grids
     "single-T0.64": SingleRunSpec(temperature=0.64, n_runs=12, n_origins=25, origin_spacing=4.0,
                                   times=tuple(half_decades(0.165, 52))),
     "single-T0.56": SingleRunSpec(temperature=0.56, n_runs=12, n_origins=25, origin_spacing=8.0,
                                   times=tuple(half_decades(0.165, 165))),
+    "single-T0.80": SingleRunSpec(temperature=0.80, n_runs=12, n_origins=25, origin_spacing=4.0,
+                                  times=tuple(half_decades(0.165, 16.5))),
+    "single-T1.00": SingleRunSpec(temperature=1.00, n_runs=12, n_origins=25, origin_spacing=2.0,
+                                  times=tuple(half_decades(0.165, 5.2))),
 }
 
 

@@ -98,15 +98,35 @@ class Predictor:
         return replace(config, inherent=inherent_state(config.positions, config.types, config.box,
                                                        engine=self.engine))
 
-    def inputs(self, config: Configuration, model=None) -> dict:
+    @property
+    def any_time(self) -> bool:
+        """Whether every member predicts at any requested time (a time-conditioned network)."""
+        return all(m.any_time for m, *_ in self.members)
+
+    def inputs(self, config: Configuration, model=None, times=None) -> dict:
         """The model's input tensors for a configuration (quenching it first if the model needs its
-        inherent state and the configuration has none)."""
+        inherent state and the configuration has none); ``times`` (tau) for a time-conditioned model."""
         model = model or self.model
         c = self.with_inherent(config)
-        return model.tensors(c.positions, c.types, c.box, c.inherent)
+        return model.tensors(c.positions, c.types, c.box, c.inherent,
+                             temperature=c.metadata.get("temperature"), times=times)
 
-    def predict(self, config, types=None) -> np.ndarray:
+    def _rescale(self, out, types, mean, std, times):
+        """Standardised outputs back in sigma; at times other than the training grid, each type's mean and
+        std are interpolated in log t between the grid's (held at its ends)."""
+        if times is not None:
+            grid = np.log10(np.asarray(self.times, float))
+            x = np.log10(np.asarray(times, float))
+            mean = np.array([np.interp(x, grid, row) for row in mean])
+            std = np.array([np.interp(x, grid, row) for row in std])
+        return out * std[0] + mean[0] if len(mean) == 1 else out * std[types] + mean[types]
+
+    def predict(self, config, types=None, times=None) -> np.ndarray:
         """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
+
+        ``times`` (tau): predict at these times instead (N, len(times)); only time-conditioned networks
+        (:attr:`any_time`) take them. Networks that read the temperature take it from
+        ``config.metadata['temperature']``.
 
         ``config`` is a :class:`Configuration`, an ``ase.Atoms`` or a freud ``(box, points)`` pair
         (:func:`glassnet.formats.as_configuration`; ``types`` as there). Models that read the inherent
@@ -126,7 +146,10 @@ class Predictor:
         config = self.with_inherent(config)       # one quench for every member
         types = np.asarray(config.types)
         outs = []
+        if times is not None and not self.any_time:
+            raise ModelError(f"the network predicts at t = {self.times} tau only; it takes no other times")
         for model, _, mean, std in self.members:
-            out = predict_tensors(model, self.inputs(config, model), self.symmetrize, self._forward[id(model)])
-            outs.append(out * std[0] + mean[0] if len(mean) == 1 else out * std[types] + mean[types])
+            out = predict_tensors(model, self.inputs(config, model, times), self.symmetrize,
+                                  self._forward[id(model)])
+            outs.append(self._rescale(out, types, mean, std, times))
         return np.mean(outs, axis=0)

@@ -27,7 +27,7 @@ from ..models import ARCHITECTURES, ModelConfig, architecture_of, compiled, pick
 from ..observables import pearson_r
 from .checkpoint import read_payload, save_checkpoint, versions
 
-__all__ = ["TrainConfig", "RECIPES", "Trainer", "train"]
+__all__ = ["TrainConfig", "RECIPES", "Trainer", "train", "label_times"]
 
 
 @dataclass
@@ -88,18 +88,45 @@ class TrainConfig:
 RECIPES = {name: dict(arch.recipe) for name, arch in ARCHITECTURES.items()}
 
 
-class _Sample:
-    """A configuration prepared for a network: input tensors, targets (N, T), types."""
+def label_times(configs: list[Configuration]) -> np.ndarray | None:
+    """The sorted union (tau) of the configurations' label times: the output grid of a network trained on
+    them (datasets at several temperatures label different times); None when some record no times."""
+    if not configs or any(c.times is None for c in configs):
+        return None
+    grid: list[float] = []
+    for t in sorted({float(x) for c in configs for x in c.times}):
+        if not grid or t > grid[-1] * (1 + 1e-6):
+            grid.append(t)
+    return np.asarray(grid)
 
-    def __init__(self, config: Configuration, model, device, output_index=None):
+
+def _on_grid(config: Configuration, grid) -> np.ndarray:
+    """The configuration's targets (len(grid), N) on a time grid, NaN at times it was not labelled."""
+    t = np.asarray(config.targets, np.float64)
+    if grid is None:
+        return t
+    out = np.full((len(grid), config.n), np.nan)
+    for row, time in zip(t, config.times):
+        k = int(np.argmin(np.abs(grid - time)))
+        if abs(grid[k] - time) <= 1e-6 * time:
+            out[k] = row
+    return out
+
+
+class _Sample:
+    """A configuration prepared for a network: input tensors, targets (N, T) (NaN where not labelled),
+    types."""
+
+    def __init__(self, config: Configuration, model, device, output_index=None, grid=None):
         if model.needs_inherent and config.inherent is None:
             raise ModelError("this model needs inherent states: add them with `glassnet inherent-states "
                              "FILE` (or glassnet.propensity.add_inherent_states)")
-        self.tensors = model.tensors(config.positions, config.types, config.box, config.inherent, device)
+        self.tensors = model.tensors(config.positions, config.types, config.box, config.inherent, device,
+                                     temperature=config.metadata.get("temperature"))
         self.types = np.asarray(config.types)
         self.targets = None
         if config.targets is not None:
-            t = np.asarray(config.targets, np.float64)
+            t = _on_grid(config, grid)
             if output_index is not None:
                 t = t[list(output_index)]
             self.targets = t.T  # (N, T)
@@ -127,10 +154,10 @@ def _target_stats(samples, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]
     """
     if config.normalize == "global":
         stacked = np.concatenate([s.targets[np.isin(s.types, config.loss_types)] for s in samples])
-        return stacked.mean(axis=0)[None], stacked.std(axis=0)[None] + 1e-12
+        return np.nanmean(stacked, axis=0)[None], np.nanstd(stacked, axis=0)[None] + 1e-12
     n_types = 1 + max(int(s.types.max()) for s in samples)
-    mean = [np.mean([s.targets[s.types == k].mean(axis=0) for s in samples], axis=0) for k in range(n_types)]
-    std = [np.mean([s.targets[s.types == k].std(axis=0) for s in samples], axis=0) for k in range(n_types)]
+    mean = [np.nanmean([s.targets[s.types == k].mean(axis=0) for s in samples], axis=0) for k in range(n_types)]
+    std = [np.nanmean([s.targets[s.types == k].std(axis=0) for s in samples], axis=0) for k in range(n_types)]
     return np.asarray(mean), np.asarray(std) + 1e-12
 
 
@@ -166,19 +193,27 @@ class Trainer:
             raise ModelError("the training set is empty")
         if any(c.targets is None for c in list(train_set) + list(valid_set)):
             raise ModelError("every training and validation configuration needs targets")
-        n_t = len(train_set[0].targets)
+        grid = label_times(list(train_set))
+        if grid is None and len({len(c.targets) for c in list(train_set) + list(valid_set)}) > 1:
+            raise ModelError("configurations without recorded times must all have the same number of targets")
+        n_t = len(train_set[0].targets) if grid is None else len(grid)
         self.output_index = list(range(n_t)) if output_index is None else [int(i) for i in output_index]
         if any(i < 0 or i >= n_t for i in self.output_index):
             raise ModelError(f"output_index={self.output_index} out of range for {n_t} timescales")
         if model_config.n_outputs != len(self.output_index):
             raise ModelError(f"model_config.n_outputs={model_config.n_outputs} but "
                              f"{len(self.output_index)} outputs selected")
+        if grid is not None:
+            times = grid
+        arch = architecture_of(model_config)
+        if times is not None:
+            model_config = arch.model.adapt_config(model_config, list(train_set),
+                                                   [float(times[i]) for i in self.output_index])
         self.config = config
         self.model_config = model_config
         self.device = pick_device(config.device)
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        arch = architecture_of(model_config)
         with torch.random.fork_rng(devices=[]):     # seeded weights without touching the global RNG
             torch.manual_seed(config.seed)
             self.model = arch.model(model_config).to(self.device)
@@ -187,8 +222,8 @@ class Trainer:
         self.optimizer = (torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
                           if config.weight_decay else torch.optim.Adam(params, lr=config.lr))
         self.rng = np.random.default_rng(config.seed)
-        self.train_samples = [_Sample(c, self.model, self.device, self.output_index) for c in train_set]
-        self.valid_samples = [_Sample(c, self.model, self.device, self.output_index) for c in valid_set]
+        self.train_samples = [_Sample(c, self.model, self.device, self.output_index, grid) for c in train_set]
+        self.valid_samples = [_Sample(c, self.model, self.device, self.output_index, grid) for c in valid_set]
         self.target_mean, self.target_std = _target_stats(self.train_samples, config)
         self.times = None if times is None else [float(times[i]) for i in self.output_index]
         self.data_description = data_description or _describe_data(list(train_set))
@@ -256,7 +291,9 @@ class Trainer:
             t = self.model.transform(t, self._symmetries[self.rng.integers(len(self._symmetries))])
         y = torch.as_tensor(_standardized(s, self.config, self.target_mean, self.target_std),
                             dtype=torch.float32, device=self.device)
-        mask = torch.as_tensor(np.isin(s.types, self.config.loss_types), device=self.device)
+        mask = torch.as_tensor(np.isin(s.types, self.config.loss_types)[:, None] & np.isfinite(s.targets),
+                               device=self.device)
+        y = torch.nan_to_num(y)
         for group in self.optimizer.param_groups:
             group["lr"] = self.config.lr_at(self.step)
         self.model.train()
@@ -272,13 +309,19 @@ class Trainer:
         return float(loss.detach())
 
     def validate(self) -> list[float]:
-        """Mean Pearson r (type A) over the validation systems, one value per output."""
+        """Mean Pearson r (type A) over the validation systems, one value per output (NaN for an output no
+        validation system labels)."""
         rs = []
         for s in self.valid_samples:
             p = predict_tensors(self.model, s.tensors)
             a = s.types == 0
-            rs.append([pearson_r(p[a, k], s.targets[a, k]) for k in range(p.shape[1])])
-        return list(np.mean(rs, axis=0)) if rs else []
+            rs.append([pearson_r(p[a, k], s.targets[a, k]) if np.isfinite(s.targets[a, k]).all() else np.nan
+                       for k in range(p.shape[1])])
+        if not rs:
+            return []
+        rs = np.asarray(rs)
+        seen = np.isfinite(rs).any(axis=0)
+        return [float(np.nanmean(rs[:, k])) if seen[k] else float("nan") for k in range(rs.shape[1])]
 
     def run(self, progress: bool = True) -> dict:
         """Train until ``config.steps``; resumable. Returns the final metrics row."""
@@ -297,7 +340,7 @@ class Trainer:
                 self.train_seconds += time.perf_counter() - t_mark
                 t_mark = time.perf_counter()
                 row = {"step": self.step, "train_loss": float(np.mean(losses)),
-                       "valid_r_mean": float(np.mean(rs)) if rs else float("nan"),
+                       "valid_r_mean": float(np.nanmean(rs)) if np.isfinite(rs).any() else float("nan"),
                        **{f"valid_r_{k}": float(r) for k, r in enumerate(rs)},
                        "seconds": time.perf_counter() - t0}
                 losses = []
@@ -334,7 +377,9 @@ class Trainer:
 def train(train_set, valid_set, out_dir, model_config: ModelConfig | None = None,
           config: TrainConfig | None = None, output_index=None, times=None, progress=True) -> Trainer:
     """Train a network (resuming from ``out_dir/last.pt`` if present) and return the trainer."""
-    n_out = len(train_set[0].targets) if output_index is None else len(output_index)
+    grid = label_times(list(train_set))
+    n_all = len(train_set[0].targets) if grid is None else len(grid)
+    n_out = n_all if output_index is None else len(output_index)
     model_config = model_config or ModelConfig(n_outputs=n_out)
     trainer = Trainer(train_set, valid_set, model_config, config or TrainConfig(), out_dir,
                       output_index, times)

@@ -1,0 +1,251 @@
+"""One network for all temperatures (issue 20): glassnet's model with the temperature as an input and a
+time-conditioned decoder, trained on single-run labels pooled over state points, against per-temperature
+networks at equal CPU-seconds of data, left-one-temperature-out, and on the published T=0.44 configuration.
+
+    python benchmarks/pooled_temperatures.py --data-dir /work/data --out-dir runs/pooled
+
+reads, in ``--data-dir``, the single-run training files ``single-T1.00.h5 single-T0.80.h5 single-T0.64-s2.h5
+single-T0.56.h5`` and the iso-configurational files ``ka-T1.00.h5 ka-T0.80.h5`` (valid and test splits) and
+takes the T=0.64 and T=0.56 valid and test splits from ``data/reference`` (commands that make every file:
+data/reference/README.md). Every network: glassnet's model (3 layers x 32), the recipe of `glassnet train
+--model equivariant`, ``--steps`` steps (compiled, one thread), selected on the pooled validation
+configurations of the temperatures it was trained on. Costs are CPU-seconds of data on this machine: MD at
+``--steps-per-second`` plus ``--quench-seconds`` per labelled configuration (benchmarks/label_budget.py's
+model). Runs resume from their folders; ``--runs`` picks some; ``--jobs 2`` trains two at a time.
+"""
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SINGLE = {1.0: "single-T1.00.h5", 0.8: "single-T0.80.h5", 0.64: "single-T0.64-s2.h5", 0.56: "single-T0.56.h5"}
+ISO = {1.0: ["ka-T1.00.h5"], 0.8: ["ka-T0.80.h5"],
+       0.64: [ROOT / "data/reference/ka-T0.64.h5", ROOT / "data/reference/ka-T0.64-b.h5"],
+       0.56: [ROOT / "data/reference/ka-T0.56.h5", ROOT / "data/reference/ka-T0.56-b.h5"]}
+BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
+#: the per-temperature networks at T=0.64 and 0.56 are the shipped ones: the same recipe on the same files
+SHIPPED = {0.64: "ka-T0.64", 0.56: "ka-T0.56"}
+
+
+def runs_table(costs: dict) -> dict:
+    """name -> (temperatures, time_input, origins per run, temperature_input) of every network of the study.
+
+    ``costs[T](k)`` is the CPU-seconds of the first k origins of every run at T; the equal-cost pooled
+    networks take the same k at every temperature, chosen so that their total matches the per-temperature
+    network's 25 origins at the reference T.
+    """
+    temps = sorted(SINGLE, reverse=True)
+    table = {
+        "pooled-scaled": (temps, "scaled", 25, True),
+        "pooled-absolute": (temps, "absolute", 25, True),
+        "loo-0.56": ([t for t in temps if t != 0.56], "scaled", 25, True),
+    }
+    for t_ref in temps:
+        target = costs[t_ref](25)
+        k = min(range(1, 26), key=lambda k: abs(sum(costs[t](k) for t in temps) - target))
+        table[f"equal-{t_ref:.2f}"] = (temps, "scaled", k, True)
+        table[f"single-{t_ref:.2f}"] = ([t_ref], "", 25, False)     # shipped at 0.64 and 0.56
+    return table
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default="data", help="folder of the single-run and T=0.8/1.0 files")
+    ap.add_argument("--out-dir", default="runs/pooled")
+    ap.add_argument("--runs", nargs="+", help="train and score only these (default: all)")
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=1, help="networks trained at the same time (one thread each)")
+    ap.add_argument("--train-only", action="store_true", help="train the given --runs, do not score")
+    ap.add_argument("--steps-per-second", type=float, default=1900.0, help="LAMMPS NVE rate, N=1000")
+    ap.add_argument("--quench-seconds", type=float, default=3.0, help="quench per labelled configuration")
+    ap.add_argument("--bapst", default=str(BAPST_T044), help="the published T=0.44 configuration")
+    args = ap.parse_args()
+    import torch
+
+    from glassnet.runtime import tune_allocator
+
+    torch.set_num_threads(1)
+    tune_allocator()
+    data = Path(args.data_dir)
+    single = {t: _single_run(data / name) for t, name in SINGLE.items()}
+    costs = {t: _cost_model(ds, args.steps_per_second, args.quench_seconds) for t, ds in single.items()}
+    table = runs_table(costs)
+    names = args.runs or [n for n in table if not _shipped(n)]
+    unknown = sorted(set(names) - set(table))
+    if unknown:
+        raise SystemExit(f"unknown runs {unknown}; known: {list(table)}")
+    out = Path(args.out_dir)
+    if args.jobs > 1 and len(names) > 1:     # fan out: one process per network, then score here
+        _fan_out(names, args)
+    else:
+        for name in names:
+            _train(name, table[name], single, data, out, args)
+    if args.train_only:
+        return
+    _score(names, table, single, costs, data, out, args)
+
+
+def _shipped(name):
+    """The shipped network a per-temperature run stands for, or None."""
+    return next((v for t, v in SHIPPED.items() if name == f"single-{t:.2f}"), None)
+
+
+def _single_run(path):
+    from glassnet.formats.hdf5 import read_dataset
+
+    ds = read_dataset(path)
+    if ds.metadata.get("protocol") != "single-run":
+        raise SystemExit(f"{path} is not a single-run label file")
+    for c in ds.configurations:
+        c.metadata.setdefault("temperature", ds.metadata["temperature"])
+        c.metadata.setdefault("tau_alpha", ds.metadata["tau_alpha"])
+        c.metadata.setdefault("source", str(path))
+    return ds
+
+
+def _cost_model(ds, steps_per_second, quench_seconds):
+    """k -> CPU-seconds of the first k origins of every run of a single-run file (MD + one quench each)."""
+    m = ds.metadata
+    n_runs, spacing, t_max, dt = int(m["n_runs"]), float(m["origin_spacing"]), float(max(ds.times)), float(m["dt"])
+    return lambda k: n_runs * ((k - 1) * spacing + t_max) / (steps_per_second * dt) + n_runs * k * quench_seconds
+
+
+def _valid(temps, data):
+    from glassnet.formats import read_labelled
+
+    return [c for t in temps for c in read_labelled([_path(p, data) for p in ISO[t]], "valid")]
+
+
+def _path(p, data):
+    return Path(p) if Path(p).is_absolute() else data / p
+
+
+def _train(name, spec, single, data, out, args):
+    from glassnet.models import ARCHITECTURES, EquivariantConfig
+    from glassnet.training import TrainConfig, Trainer, label_times
+
+    temps, time_input, k, t_input = spec
+    train = [replace(c, metadata={**c.metadata, "split": "train"}) for t in temps
+             for c in single[t].configurations if c.metadata["origin"] < k]
+    grid = label_times(train)
+    mcfg = EquivariantConfig(n_outputs=len(grid), temperature_input=t_input, time_input=time_input)
+    tcfg = TrainConfig(steps=args.steps, seed=args.seed, eval_every=100, compile=True,
+                       **ARCHITECTURES["equivariant"].recipe)
+    print(f"{name}: {len(train)} configurations at T = {temps}, {k} origins per run", flush=True)
+    Trainer(train, _valid(temps, data), mcfg, tcfg, out / name).run(progress=False)
+
+
+def _fan_out(names, args):
+    """Train the runs two (``--jobs``) at a time in child processes of this script."""
+    base = [sys.executable, __file__, "--data-dir", args.data_dir, "--out-dir", args.out_dir, "--steps",
+            str(args.steps), "--seed", str(args.seed), "--train-only", "--runs"]
+    pending, running = list(names), []
+    while pending or running:
+        while pending and len(running) < args.jobs:
+            running.append(subprocess.Popen(base + [pending.pop(0)]))
+        running[0].wait()
+        if running[0].returncode:
+            raise SystemExit(f"training failed: {running[0].args}")
+        running.pop(0)
+
+
+def _score(names, table, single, costs, data, out, args):
+    from glassnet.evaluation import evaluate
+    from glassnet.formats import read_labelled
+    from glassnet.training import Predictor
+
+    tests = {t: read_labelled([_path(p, data) for p in ISO[t]], "test") for t in ISO}
+    ceilings = {t: np.mean([c.metadata["noise_ceiling"] for c in cs], axis=0) for t, cs in tests.items()}
+    results = {}
+    for t, cs in tests.items():
+        print(f"\n### T = {t:g}: {len(cs)} test configurations (30 replicas), t = "
+              f"{', '.join(f'{x:g}' for x in cs[0].times)} tau; noise ceiling "
+              + " ".join(f"{x:.3f}" for x in ceilings[t]))
+        print("| network | trained at T | configurations | CPU-hours of data | r [r / ceiling] per time |"
+              " paired difference to the per-T network (+- SE) |")
+        print("|---|---|---|---|---|---|")
+        ref = None
+        order = sorted((n for n in set(names) | {f"single-{t:.2f}"}
+                        if n in table and (t in table[n][0] or n.startswith("loo"))),
+                       key=lambda n: (not n.startswith("single"), n))
+        for name in order:
+            temps, _, k, _ = table[name]
+            ckpt = out / name / "best.pt"
+            if not ckpt.exists() and _shipped(name):
+                ckpt = _shipped(name)
+            elif not ckpt.exists():
+                continue
+            res = evaluate(Predictor(ckpt), cs)
+            n_conf = sum(len([c for c in single[x].configurations if c.metadata["origin"] < k]) for x in temps)
+            cost = sum(costs[x](k) for x in temps)
+            cells = " ".join(f"{r:.3f} [{r / c:.2f}]" for r, c in zip(res["mean"], ceilings[t]))
+            diff = ""
+            if name == f"single-{t:.2f}":
+                ref = res
+            elif ref is not None:
+                d = res["r"] - ref["r"]
+                se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
+                diff = " ".join(f"{m:+.3f}+-{e:.3f}" for m, e in zip(d.mean(axis=0), se))
+            label = f"{name} (shipped {ckpt})" if ckpt == _shipped(name) else name
+            print(f"| {label} | {', '.join(f'{x:g}' for x in temps)} | {n_conf} | {cost / 3600:.2f} | {cells} | {diff} |",
+                  flush=True)
+            results[f"{name}@T{t:g}"] = {"r": res["r"].tolist(), "times": res["times"], "cost_s": cost}
+    results.update(_score_t044([n for n in names if table[n][1]], out, args.bapst))
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    print(f"\nwrote {out / 'results.json'}")
+
+
+def _score_t044(names, out, path):
+    """Pearson r (A particles) on the published T=0.44 configuration at its ten times, with tau_alpha(0.44)
+    from each network's VFT law and, as a check, from the file's own F_s = 1/e time."""
+    from glassnet.formats import read_configurations
+    from glassnet.observables import pearson_r, tau_alpha_at
+    from glassnet.formats.bapst import load_bapst_pickle
+    from glassnet.training import Predictor
+
+    if not Path(path).exists():
+        print(f"\n{path} not found: the T=0.44 test is skipped")
+        return {}
+    (c,) = read_configurations(path)
+    d = load_bapst_pickle(path)
+    tau_file = float(np.asarray(d["time"])[d["time_indices"][-1]])       # the 1/e crossing (is_values[-1])
+    ceiling = c.metadata.get("noise_ceiling", [np.nan] * len(c.times))
+    a = c.types == 0
+    print(f"\n### Published T = 0.44 configuration (N = {c.n}): t = {', '.join(f'{x:.4g}' for x in c.times)} tau; "
+          f"its F_s = 1/e time {tau_file:.4g} tau; noise ceiling {ceiling[0]:.3f} at t = {c.times[0]:.3g}")
+    print("| network | tau_alpha(0.44) used (tau) | r per time |")
+    print("|---|---|---|")
+    rows, inherent = {}, None
+    released = Predictor("bapst-T0.44")
+    r0 = pearson_r(released.predict(c)[a, 0], c.targets[0][a])
+    print(f"| released Bapst et al. T=0.44 network (trained at T=0.44) | - | {r0:.3f} (t = {c.times[0]:.3g} only) |")
+    for name in names:
+        ckpt = out / name / "best.pt"
+        if not ckpt.exists():
+            continue
+        p = Predictor(ckpt)
+        inherent = inherent or p.with_inherent(c)
+        cfg = p.model.config
+        variants = [("law", c.times)]
+        if cfg.time_input == "scaled":
+            tau_law = float(tau_alpha_at(cfg.tau_alpha_law, 0.44))
+            variants = [(f"{tau_law:.4g} (VFT law)", c.times),
+                        (f"{tau_file:.4g} (the file's)", np.asarray(c.times) * tau_law / tau_file)]
+        else:
+            variants = [("- (absolute times)", c.times)]
+        for label, times in variants:
+            pred = p.predict(inherent, times=times)
+            r = [pearson_r(pred[a, k], c.targets[k][a]) for k in range(len(c.times))]
+            print(f"| {name} | {label} | {' '.join(f'{x:.3f}' for x in r)} |", flush=True)
+            rows[f"{name}@T0.44 {label}"] = {"r": r, "times": list(map(float, c.times))}
+    return rows
+
+
+if __name__ == "__main__":
+    main()
