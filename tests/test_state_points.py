@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from glassnet.cli import main
 from glassnet.core import ModelError
 from glassnet.evaluation import evaluate
 from glassnet.formats import read_labelled
@@ -133,3 +134,15 @@ def test_pooled_training_over_two_time_grids(tmp_path):
     res = evaluate(p, test)
     assert res["times"] == pytest.approx(list(test[0].times)) and res["mean"][0] > 0.3, res["mean"]
     assert np.isfinite(trainer.history[-1]["valid_r_6"])     # 165 tau: labelled at T=0.56 only
+
+    # the command line: predict at other times; the CSV records the temperature each prediction assumed
+    out = tmp_path / "p.csv"
+    one = tmp_path / "one.h5"
+    from glassnet.formats.hdf5 import write_dataset
+    write_dataset(one, test[:1], test[0].times, {"temperature": 0.64})
+    assert main(["predict", str(tmp_path / "best.pt"), str(one), "--times", "0.3", "300", "--out", str(out),
+                 "-q"]) == 0
+    head = out.read_text().splitlines()
+    assert head[0] == "configuration,particle,type,temperature,t=0.3,t=300" and head[1].split(",")[3] == "0.64"
+    assert main(["predict", "ka-T0.64", str(one), "--times", "0.3", "--out", str(tmp_path / "q.csv"), "-q"]) == 2
+    assert not (tmp_path / "q.csv").exists()

@@ -435,20 +435,24 @@ def _cmd_predict(args) -> int:
     for source in sources:
         if _input_file(source).resolve() == out.resolve():
             raise ParameterError(f"--out {args.out} is an input file; the predictions would replace it")
-    _positive(temperature=args.temperature)
+    _positive(temperature=args.temperature, **{f"times[{k}]": t for k, t in enumerate(args.times or [])})
     _check_device(args.device)
     predictor = Predictor([checkpoint] + (args.ensemble or []), device=args.device,
                           symmetrize=args.symmetrize, engine=args.engine, compile=args.compile)
+    if args.times and not predictor.any_time:
+        raise ParameterError(f"--times: {checkpoint} predicts at t = {predictor.times} tau only (one head per "
+                             "time); only networks with a time-conditioned decoder take other times")
+    times = args.times or predictor.times
     configs = [c for source in sources for c in read_configurations(source, args.types)]
     for c in configs:
         if args.temperature is not None:
             c.metadata["temperature"] = args.temperature
-    preds = [predictor.predict(c) for c in tqdm(configs, desc="predict", unit="frame",
+    preds = [predictor.predict(c, times=args.times) for c in tqdm(configs, desc="predict", unit="frame",
                                                  disable=not _progress(args) or len(configs) < 2)]
-    write_predictions(out, configs, preds, predictor.times)
+    write_predictions(out, configs, preds, times)
     assumed = {c.metadata.get("temperature") for c in configs} - {None}
     log.info(f"predicted {len(configs)} configuration(s), {sum(c.n for c in configs)} particles, "
-             f"{preds[0].shape[1]} output(s) at t = {predictor.times} tau; network trained at "
+             f"{preds[0].shape[1]} output(s) at t = {times} tau; network trained at "
              f"T = {predictor.state_point['temperatures']}, data at T = {sorted(assumed) or 'not recorded'}; "
              f"mean prediction {np.mean(preds[0]):.4g} sigma; wrote {args.out}")
     return 0
@@ -698,6 +702,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(the last three with positions, ids and types, for OVITO and ASE)")
     pr.add_argument("--temperature", type=float, help="temperature of the inputs (epsilon/k_B) where the "
                     "files do not record it: checked against the network's training data")
+    pr.add_argument("--times", type=float, nargs="+", metavar="T",
+                    help="predict at these times (tau): networks with a time-conditioned decoder only "
+                         "(default: the times it was trained on)")
     pr.add_argument("--ensemble", nargs="+", metavar="CKPT",
                     help="more checkpoints (e.g. other seeds): predict the mean of all")
     pr.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")

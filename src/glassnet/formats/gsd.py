@@ -69,6 +69,8 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
                     frame.log[f"particles/{key}"] = np.asarray(p[:, j], np.float32)
                 if times is not None:
                     frame.log["prediction_times"] = np.asarray(times, np.float64)
+                if c.metadata.get("temperature") is not None:
+                    frame.log["temperature"] = np.array([float(c.metadata["temperature"])])
                 traj.append(frame)
 
 

@@ -182,11 +182,19 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
             g.create_dataset("prediction", data=np.asarray(p, np.float64))
             g.create_dataset("types", data=np.asarray(c.types, np.int8))
             g.attrs["source"] = str(c.metadata.get("source", ""))
+            if c.metadata.get("temperature") is not None:     # the state point the prediction assumed
+                g.attrs["temperature"] = float(c.metadata["temperature"])
 
 
 def read(path) -> list[Configuration]:
-    """Every configuration of a glassnet dataset file."""
-    return read_dataset(path).configurations
+    """Every configuration of a glassnet dataset file, each with the file's ``temperature``, ``density`` and
+    ``tau_alpha`` in its metadata where the file records them."""
+    ds = read_dataset(path)
+    for c in ds.configurations:
+        for key in ("temperature", "density", "tau_alpha"):
+            if key in ds.metadata:
+                c.metadata.setdefault(key, ds.metadata[key])
+    return ds.configurations
 
 
 #: this module's entry in the registry of glassnet.formats

@@ -111,6 +111,8 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
             atoms.new_array(key, np.asarray(p[:, j], np.float64))
         if times is not None:
             atoms.info["prediction_times"] = np.asarray(times, np.float64)
+        if c.metadata.get("temperature") is not None:
+            atoms.info["temperature"] = float(c.metadata["temperature"])
         frames.append(atoms)
     with atomic_write(path, suffix=".extxyz") as tmp:
         ase.io.write(str(tmp), frames, format="extxyz")
