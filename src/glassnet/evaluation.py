@@ -71,7 +71,8 @@ def evaluate(predictor, configurations, output_index=None, progress: bool = Fals
     data_times = configurations[0].times if configurations else None
     at_data_times = getattr(predictor, "any_time", False) and data_times is not None and output_index is None
     if at_data_times:                 # a time-conditioned network predicts at the data's own times
-        if any(c.times is None or not np.allclose(c.times, data_times) for c in configurations):
+        if any(c.times is None or len(c.times) != len(data_times) or not np.allclose(c.times, data_times)
+               for c in configurations):
             raise ModelError("these configurations are labelled at different times (several state points?): "
                              "evaluate one file or temperature at a time")
         outputs = idx = list(range(len(data_times)))
