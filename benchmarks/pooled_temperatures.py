@@ -44,6 +44,7 @@ def runs_table(costs: dict) -> dict:
         "pooled-scaled": (temps, "scaled", 25, True),
         "pooled-absolute": (temps, "absolute", 25, True),
         "loo-0.56": ([t for t in temps if t != 0.56], "scaled", 25, True),
+        "loo-0.56-absolute": ([t for t in temps if t != 0.56], "absolute", 25, True),
     }
     for t_ref in temps:
         target = costs[t_ref](25)
@@ -120,7 +121,11 @@ def _cost_model(ds, steps_per_second, quench_seconds):
     """k -> CPU-seconds of the first k origins of every run of a single-run file (MD + one quench each)."""
     m = ds.metadata
     n_runs, spacing, t_max, dt = int(m["n_runs"]), float(m["origin_spacing"]), float(max(ds.times)), float(m["dt"])
-    return lambda k: n_runs * ((k - 1) * spacing + t_max) / (steps_per_second * dt) + n_runs * k * quench_seconds
+
+    def cost(k):
+        k = min(k, int(m["n_origins"]))            # a file with fewer origins offers no more
+        return n_runs * ((k - 1) * spacing + t_max) / (steps_per_second * dt) + n_runs * k * quench_seconds
+    return cost
 
 
 def _valid(temps, data):

@@ -76,8 +76,16 @@ class Predictor:
         if sp["density"] and abs(rho / sp["density"] - 1) > DENSITY_RTOL:
             out.append(f"number density {rho:.4g} sigma^-3 differs from the training data's {sp['density']:.4g}")
         t = config.metadata.get("temperature")
-        if t is not None and sp["temperatures"] and min(abs(float(t) - x) for x in sp["temperatures"]) > TEMPERATURE_TOL:
-            out.append(f"temperature {float(t):g} differs from the training data's {sp['temperatures']}")
+        temps = sp["temperatures"]
+        if t is None or not temps:
+            return out
+        if all(getattr(m.config, "temperature_input", False) for m, *_ in self.members):
+            # a network that reads T interpolates between its training temperatures
+            if not min(temps) - TEMPERATURE_TOL <= float(t) <= max(temps) + TEMPERATURE_TOL:
+                out.append(f"temperature {float(t):g} lies outside the training data's {min(temps):g} ... "
+                           f"{max(temps):g}")
+        elif min(abs(float(t) - x) for x in temps) > TEMPERATURE_TOL:
+            out.append(f"temperature {float(t):g} differs from the training data's {temps}")
         return out
 
     @property
