@@ -130,6 +130,10 @@ def test_pooled_training_over_two_time_grids(tmp_path):
     assert tau_alpha_at(law, 0.56) == pytest.approx(28.1, rel=0.01)
     p = Predictor(tmp_path / "best.pt")
     assert p.any_time and p.times == pytest.approx([0.165, 0.52, 1.65, 5.2, 16.5, 52, 165])
+    # it interpolates between its temperatures without a warning, and warns outside them
+    at = lambda t: replace(valid[0], metadata={**valid[0].metadata, "temperature": t})  # noqa: E731
+    assert p.state_point_warnings(at(0.60)) == []
+    assert "outside the training data's 0.56 ... 0.64" in p.state_point_warnings(at(0.44))[0]
     test = read_labelled(DATA / "ka-T0.64.h5", "test")
     res = evaluate(p, test)
     assert res["times"] == pytest.approx(list(test[0].times)) and res["mean"][0] > 0.3, res["mean"]
