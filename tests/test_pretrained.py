@@ -54,3 +54,18 @@ def test_shipped_network_on_its_reference_test_split(name, temperature, floor):
     assert len(res["mean"]) == len(test[0].times)
     assert res["mean"][0] > 0.65 and res["mean"].min() > floor
     assert load_checkpoint(resolve(f"{name}-bapst"))[1]["architecture"] == "bapst"
+
+
+def test_shipped_pooled_network_across_temperatures():
+    """ka-all, one network for T = 0.56 ... 1.0 (docs/results.md, issue 20): it predicts at each reference
+    file's own times (r 0.67 at T=1.0 and 0.77 at T=0.56 at t=0.165 on the test splits) and at times it was
+    never trained at, and records its training temperatures."""
+    pred = Predictor("ka-all")
+    assert pred.any_time and pred.state_point["temperatures"] == [0.56, 0.64, 0.8, 1.0]
+    for temperature, floor in (("1.00", 0.6), ("0.56", 0.7)):
+        test = read_labelled(DATA / f"ka-T{temperature}.h5", "test")[:2]
+        res = evaluate(pred, test)
+        assert res["times"] == pytest.approx(list(test[0].times)) and res["mean"][0] > floor, res["mean"]
+    c = read_labelled(DATA / "ka-T0.80.h5", "test")[0]
+    p = pred.predict(c, times=[0.3, 3.0])
+    assert p.shape == (c.n, 2) and np.all(np.isfinite(p)) and p[:, 1].mean() > p[:, 0].mean() > 0
