@@ -100,15 +100,13 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False, typ
         return configs
     path = Path(path)
     if has_splits(path):
-        from .hdf5 import read_dataset
+        from .hdf5 import read_dataset, with_state_point
 
         ds = read_dataset(path)
         configs = ds.split(split) if split else ds.configurations
         for c in configs:
             c.metadata.setdefault("source", str(path))
-            for key in ("temperature", "density", "tau_alpha"):
-                if key in ds.metadata:
-                    c.metadata.setdefault(key, ds.metadata[key])
+        with_state_point(configs, ds.metadata)
         if not configs and not allow_empty:
             raise FormatError(f"{path} has no configurations in split {split!r}")
     else:

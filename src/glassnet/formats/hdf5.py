@@ -190,11 +190,17 @@ def read(path) -> list[Configuration]:
     """Every configuration of a glassnet dataset file, each with the file's ``temperature``, ``density`` and
     ``tau_alpha`` in its metadata where the file records them."""
     ds = read_dataset(path)
-    for c in ds.configurations:
-        for key in ("temperature", "density", "tau_alpha"):
-            if key in ds.metadata:
-                c.metadata.setdefault(key, ds.metadata[key])
+    with_state_point(ds.configurations, ds.metadata)
     return ds.configurations
+
+
+def with_state_point(configurations, file_metadata) -> None:
+    """Give each configuration the file's ``temperature``, ``density`` and ``tau_alpha`` where the file
+    records them (keeping any the configuration has)."""
+    for c in configurations:
+        for key in ("temperature", "density", "tau_alpha"):
+            if key in file_metadata:
+                c.metadata.setdefault(key, file_metadata[key])
 
 
 #: this module's entry in the registry of glassnet.formats
