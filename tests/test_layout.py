@@ -21,7 +21,7 @@ LAYERS = [
      "glassnet.formats.glassbench", "glassnet.formats.gsd", "glassnet.formats.xyz", "glassnet.formats.lammps_dump",
      "glassnet.formats.csvfile", "glassnet.formats"],
     ["glassnet.datasets"],
-    ["glassnet.graph"],
+    ["glassnet.graph", "glassnet.descriptors"],
     ["glassnet.models.base", "glassnet.models.bapst", "glassnet.models.equivariant", "glassnet.models"],
     ["glassnet.training.checkpoint", "glassnet.pretrained", "glassnet.training.predictor",
      "glassnet.training.trainer", "glassnet.training"],

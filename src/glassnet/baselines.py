@@ -18,8 +18,11 @@ Harmonic (:mod:`glassnet.hessian`; a dense eigen-decomposition per configuration
 
 Descriptor + regression, after Boattini et al., PRL 127, 088007 (2021) and Jung et al. (GlassMLP), 2023:
 radial structure functions per neighbour species on shells, Steinhardt bond order q_2..q_8 over the first
-shell (freud), each recursively coarse-grained over neighbours; fitted with ridge regression or a small
-MLP on the training split (A particles), hyper-parameters chosen on the validation split, scored on test.
+shell (freud), each recursively coarse-grained over neighbours (:mod:`glassnet.descriptors`); fitted with
+ridge regression or a small MLP on the training split (A particles), hyper-parameters chosen on the
+validation split, scored on test. ``multiscale+ridge``: ridge on the inherent state's energy, density and
+local order coarse-grained over 1-3 sigma (:func:`glassnet.descriptors.multiscale_descriptors`), where the
+configurations have inherent states.
 """
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ import numpy as np
 
 from . import hessian as _hessian
 from .core import Configuration
+from .descriptors import (FIRST_SHELL, RADIAL_SHELLS, bond_order_descriptors, coarse_grain,
+                          multiscale_descriptors, radial_descriptors, structural_descriptors)
 from .evaluation import result_rows as _rows
 from .forcefield import reference_energy_forces
 from .formats import has_splits, read_labelled
@@ -41,10 +46,6 @@ __all__ = [
     "RidgeBaseline", "MLPBaseline", "physics_baseline_table", "descriptor_baseline_table",
     "baseline_rows",
 ]
-
-#: First minimum of g_ab(r) of the KA mixture (sigma), the first-shell cutoffs.
-FIRST_SHELL = {(0, 0): 1.40, (0, 1): 1.20, (1, 1): 1.07}
-
 
 # ------------------------------------------------------------------------------------------------
 # Physics-inspired predictors
@@ -84,9 +85,8 @@ def _basin(config: Configuration) -> dict:
     eigen-decomposition (kept for this configuration object until the table is done)."""
     key = id(config)
     if key not in _BASIN or _BASIN[key][0] is not config:
-        w2, e = _hessian.normal_modes(_hessian.hessian(config.inherent.positions, config.types, config.box))
-        _BASIN[key] = (config, {"vibrational_amplitude": _hessian.vibrational_amplitude(w2, e),
-                                "soft_modes": _hessian.soft_mode_participation(w2, e)})
+        m = _hessian.basin_measures(config.inherent.positions, config.types, config.box)
+        _BASIN[key] = (config, {"vibrational_amplitude": m[:, 0], "soft_modes": m[:, 1]})
     return _BASIN[key][1]
 
 
@@ -136,93 +136,6 @@ HARMONIC_BASELINES = {
     "vibrational_amplitude": vibrational_amplitude,
     "soft_modes": soft_modes,
 }
-
-
-# ------------------------------------------------------------------------------------------------
-# Structural descriptors
-# ------------------------------------------------------------------------------------------------
-RADIAL_SHELLS = np.round(np.arange(0.8, 2.41, 0.1), 2)
-RADIAL_WIDTH = 0.1
-L_VALUES = (2, 3, 4, 5, 6, 7, 8)
-
-
-def radial_descriptors(positions, types, box, shells=RADIAL_SHELLS, width: float = RADIAL_WIDTH):
-    """Radial structure functions G_s(i; r) = sum_{j of species s} exp(-(r_ij - r)^2 / (2 width^2)).
-
-    Returns:
-        (N, 2 * len(shells)) float64: species A shells, then species B shells.
-    """
-    types = np.asarray(types)
-    n, k = len(types), len(shells)
-    i, j, r, _ = _pairs(positions, box, float(np.max(shells)) + 5 * width)
-    g = np.exp(-((r[:, None] - np.asarray(shells)[None, :]) ** 2) / (2 * width ** 2))   # (P, K)
-    out = np.zeros((n, 2, k))
-    np.add.at(out, (i, types[j]), g)   # neighbour j seen from i
-    np.add.at(out, (j, types[i]), g)   # and i seen from j
-    return out.reshape(n, 2 * k)
-
-
-def bond_order_descriptors(positions, types, box, l_values=L_VALUES):
-    """Steinhardt q_l of each particle over its first shell (cutoffs :data:`FIRST_SHELL`), via freud.
-
-    Returns:
-        (N, len(l_values)) float64; particles without neighbours get 0.
-    """
-    import freud
-
-    types = np.asarray(types)
-    n = len(types)
-    i, j, r, d = _pairs(positions, box, max(FIRST_SHELL.values()))
-    ti, tj = types[i], types[j]
-    cut = np.where(ti + tj == 0, FIRST_SHELL[(0, 0)], np.where(ti + tj == 1, FIRST_SHELL[(0, 1)],
-                                                                FIRST_SHELL[(1, 1)]))
-    keep = r < cut
-    q_idx = np.concatenate([i[keep], j[keep]])
-    p_idx = np.concatenate([j[keep], i[keep]])
-    vec = np.concatenate([d[keep], -d[keep]])          # point - query_point, minimum image
-    order = np.lexsort((p_idx, q_idx))
-    box = np.asarray(box, float)
-    pts = np.mod(positions, box) - box / 2
-    nlist = freud.locality.NeighborList.from_arrays(n, n, q_idx[order], p_idx[order], vec[order])
-    st = freud.order.Steinhardt(l=list(l_values))
-    st.compute((freud.box.Box(*box), pts), neighbors=nlist)
-    q = np.asarray(st.particle_order, dtype=np.float64).reshape(n, len(l_values))
-    return np.nan_to_num(q)
-
-
-def coarse_grain(features, positions, box, r_c: float = 2.1, levels: int = 2) -> np.ndarray:
-    """Recursive neighbour averaging (Boattini et al. 2021).
-
-    Level 0 is the input; level k+1 at particle i is sum_j w_ij x_j^(k) / sum_j w_ij over j = i and the
-    particles within r_c, with w_ij = exp(-r_ij / r_c).
-
-    Returns:
-        (N, F * (levels + 1)) float64: levels 0..levels side by side.
-    """
-    x = np.asarray(features, dtype=np.float64)
-    n = len(x)
-    i, j, r, _ = _pairs(positions, box, r_c)
-    w = np.exp(-r / r_c)
-    norm = 1.0 + np.bincount(i, w, n) + np.bincount(j, w, n)
-    out = [x]
-    for _ in range(levels):
-        cur = out[-1]
-        acc = cur.copy()                      # self term, w = 1
-        np.add.at(acc, i, w[:, None] * cur[j])
-        np.add.at(acc, j, w[:, None] * cur[i])
-        out.append(acc / norm[:, None])
-    return np.concatenate(out, axis=1)
-
-
-def structural_descriptors(config: Configuration, levels: int = 2) -> np.ndarray:
-    """The full descriptor of each particle: radial + bond order, coarse-grained to ``levels``.
-
-    Returns:
-        (N, 41 * (levels + 1)) float64.
-    """
-    base = np.concatenate([radial_descriptors(config.positions, config.types, config.box),
-                           bond_order_descriptors(config.positions, config.types, config.box)], axis=1)
-    return coarse_grain(base, config.positions, config.box, levels=levels)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -385,22 +298,32 @@ def physics_baseline_table(train, test, data="", split="test", names=None) -> li
     return rows
 
 
+def _inherent_multiscale(c: Configuration) -> np.ndarray:
+    return multiscale_descriptors(c.inherent.positions, c.types, c.box, c.inherent.energies)
+
+
 def descriptor_baseline_table(train, valid, test, data="", split="test", mlp_seed: int = 0) -> list[dict]:
-    """Ridge and MLP on the coarse-grained structural descriptors: fit on train, select on valid,
-    score (per configuration, A particles) on test."""
-    feats = {id(c): structural_descriptors(c) for c in [*train, *valid, *test]}
-    xt, yt = _stack(train, [feats[id(c)] for c in train])
-    xv, yv = _stack(valid, [feats[id(c)] for c in valid])
+    """Ridge and MLP on the coarse-grained structural descriptors, and, where every configuration has its
+    inherent state, ridge on the multi-scale inherent-state descriptors (``multiscale+ridge``): fit on train,
+    select on valid, score (per configuration, A particles) on test."""
+    configs = [*train, *valid, *test]
+    sets = [("descriptors", structural_descriptors, (RidgeBaseline(), MLPBaseline(seed=mlp_seed)))]
+    if all(c.inherent is not None for c in configs):
+        sets.append(("multiscale", _inherent_multiscale, (RidgeBaseline(),)))
     rows = []
-    for name, model in (("descriptors+ridge", RidgeBaseline()),
-                        ("descriptors+mlp", MLPBaseline(seed=mlp_seed))):
-        model.fit(xt, yt, xv, yv)
-        r = []
-        for c in test:
-            a = np.asarray(c.types) == 0
-            p = model.predict(feats[id(c)][a])
-            r.append([pearson_r(p[:, k], np.asarray(c.targets)[k][a]) for k in range(p.shape[1])])
-        rows += _rows(name, "descriptor", data, split, test[0].times, r, repr(model))
+    for prefix, describe, models in sets:
+        feats = {id(c): describe(c) for c in configs}
+        xt, yt = _stack(train, [feats[id(c)] for c in train])
+        xv, yv = _stack(valid, [feats[id(c)] for c in valid])
+        for model in models:
+            model.fit(xt, yt, xv, yv)
+            r = []
+            for c in test:
+                a = np.asarray(c.types) == 0
+                p = model.predict(feats[id(c)][a])
+                r.append([pearson_r(p[:, k], np.asarray(c.targets)[k][a]) for k in range(p.shape[1])])
+            kind = "ridge" if isinstance(model, RidgeBaseline) else "mlp"
+            rows += _rows(f"{prefix}+{kind}", "descriptor", data, split, test[0].times, r, repr(model))
     return rows
 
 

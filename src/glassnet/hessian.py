@@ -28,7 +28,7 @@ from .core import SimulationError
 from .forcefield import KA_PAIRS, MAX_CUTOFF, R_CUT_FACTOR, check_configuration
 
 __all__ = ["pair_terms", "hessian", "normal_modes", "harmonic_displacement", "vibrational_amplitude",
-           "soft_mode_participation", "N_ZERO_MODES"]
+           "soft_mode_participation", "basin_measures", "N_ZERO_MODES"]
 
 #: the translations of a periodic box: three modes with omega^2 = 0, left out of every sum
 N_ZERO_MODES = 3
@@ -171,3 +171,11 @@ def soft_mode_participation(omega2, modes, n_modes: int = 30) -> np.ndarray:
     e = np.asarray(modes)[:, keep][:, :n_modes]
     n = e.shape[0] // 3
     return (e ** 2).reshape(n, 3, -1).sum(axis=(1, 2))
+
+
+def basin_measures(positions, types, box, n_modes: int = 30) -> np.ndarray:
+    """(N, 2) vibrational amplitude (:func:`vibrational_amplitude`) and participation in the ``n_modes``
+    softest modes (:func:`soft_mode_participation`) of the basin at ``positions`` (an inherent state), from
+    one dense eigen-decomposition of its Hessian (seconds at N = 1000; ~1.2 GB and minutes at N = 4096)."""
+    w2, e = normal_modes(hessian(positions, types, box))
+    return np.column_stack([vibrational_amplitude(w2, e), soft_mode_participation(w2, e, n_modes)])
