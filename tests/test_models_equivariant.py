@@ -99,3 +99,43 @@ def test_harmonic_inputs_are_invariant_and_reach_the_heads(tmp_path):
     assert tuple(loaded.config.harmonic_times) == (0.165, 0.52)
     with pytest.raises(ModelError, match="harmonic_temperature"):
         EquivariantGN(EquivariantConfig(harmonic_times=(0.165,)))
+
+
+def test_physics_inputs_are_invariant_and_only_the_short_time_physics_reaches_the_heads():
+    """Issue 17: multi-scale inherent-state descriptors, basin measures, the harmonic estimate and log |F| as
+    inputs, with the temperature input on too: exactly invariant, standardised, and the linear head path reads
+    the harmonic and force columns, never the temperature (it once read the last columns of the inputs)."""
+    from glassnet.md.lammps import LammpsEngine
+
+    with LammpsEngine.from_scratch(256, temperature=0.8, seed=3, melt_time=2, settle_time=2) as sim:
+        pos, typ, box = sim.positions, sim.types, sim.box
+        inh = sim.inherent_state()
+    cfg = EquivariantConfig(hidden=8, layers=1, n_outputs=2, multiscale=True, basin=True, force_heads=True,
+                            harmonic_times=(0.1,), harmonic_temperature=0.64, temperature_input=True)
+    torch.manual_seed(0)
+    model = EquivariantGN(cfg)
+    t = model.tensors(pos, typ, box, inh, temperature=0.6)
+    assert t["scalars"].shape == (256, 2 + 3 + 27 + 2 + 1 + 1 + 1)
+    physics = t["scalars"][:, 5:-1].numpy()                     # every added column is standardised
+    assert np.allclose(physics.mean(axis=0), 0, atol=1e-5) and np.allclose(physics.std(axis=0), 1, atol=1e-3)
+    assert symmetry_spread(model, t) < 1e-5
+    with torch.no_grad():
+        model.head[-1].weight.zero_()
+        model.head[-1].bias.zero_()
+        model.head_h.weight.fill_(1.0)
+        cold = predict_tensors(model, t)
+        hot = predict_tensors(model, model.tensors(pos, typ, box, inh, temperature=0.9))
+    assert np.allclose(cold, hot)                                # the temperature does not reach the heads
+    assert np.allclose(cold[:, 0], physics[:, -2:].sum(axis=1), atol=1e-5)   # harmonic + log |F|
+    with pytest.raises(ModelError, match="need inherent=True"):
+        EquivariantGN(EquivariantConfig(inherent=False, vectors=False, multiscale=True))
+
+
+def test_harmonic_temperature_comes_from_the_training_data(reference_configs):
+    cfg = EquivariantConfig(n_outputs=6, harmonic_times=(0.165,))
+    configs = [replace(c, metadata={**c.metadata, "temperature": 0.64}) for c in reference_configs[:2]]
+    assert EquivariantGN.adapt_config(cfg, configs, None).harmonic_temperature == 0.64
+    assert EquivariantGN.adapt_config(replace(cfg, harmonic_temperature=0.5), configs, None).harmonic_temperature == 0.5
+    mixed = [configs[0], replace(configs[1], metadata={**configs[1].metadata, "temperature": 0.56})]
+    with pytest.raises(ModelError, match="one temperature"):
+        EquivariantGN.adapt_config(cfg, mixed, None)

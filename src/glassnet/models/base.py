@@ -77,7 +77,8 @@ class GlassModel(nn.Module):
 
     @classmethod
     def adapt_config(cls, config, configurations, times):
-        """``config`` with the fields the training data determine filled in (default: unchanged)."""
+        """``config`` with the fields the training data determine filled in (default: unchanged); ``times``
+        are the label times (tau) of the outputs, None where the data record none."""
         return config
 
     @property

@@ -6,6 +6,7 @@ bases with a cosine envelope, saturated vector inputs (see :func:`_saturate`), a
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 
@@ -14,11 +15,12 @@ import torch
 from torch import nn
 
 from ..core import ModelError
+from ..descriptors import multiscale_descriptors
 from ..graph import build_graph
-from ..hessian import harmonic_displacement, hessian, normal_modes
+from ..hessian import basin_measures, harmonic_displacement, hessian, normal_modes
 from .base import Architecture, GlassModel
 
-__all__ = ["EquivariantConfig", "EquivariantGN", "ARCHITECTURE"]
+__all__ = ["EquivariantConfig", "EquivariantGN", "ARCHITECTURE", "clear_input_memo"]
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,17 @@ class EquivariantConfig:
             (:func:`glassnet.hessian.harmonic_displacement`, from the force and Hessian of the given
             configuration) is an input, to the trunk and directly to the heads; empty: none. Costs a
             Hessian eigen-decomposition per configuration (5-10 s at N=1000).
-        harmonic_temperature: the temperature (epsilon/k_B) of those estimates' Maxwell-Boltzmann velocities
-            (the training data's).
+        harmonic_temperature: the temperature (epsilon/k_B) of those estimates' Maxwell-Boltzmann velocities;
+            0: the training data's (filled in by :meth:`EquivariantGN.adapt_config`).
+        force_heads: log |F_i| of the given configuration also reaches every head linearly (beside the
+            harmonic estimates): the short-time physics straight to the short-time heads.
+        multiscale: the inherent state's energy, density and Steinhardt q4, q6 coarse-grained over 1, 2
+            and 3 sigma per neighbour species (:func:`glassnet.descriptors.multiscale_descriptors`, 27
+            inputs) are node inputs. They summarise up to 7.5 sigma around each particle, beyond the
+            message passing's reach: a shell probe of such a network measures that reach too.
+        basin: the inherent state's vibrational amplitude and participation in its 30 softest modes (logs;
+            :func:`glassnet.hessian.basin_measures`) are node inputs: a dense Hessian eigen-decomposition
+            per configuration (5-10 s at N=1000).
         temperature_input: the temperature (epsilon/k_B) of the configuration is a node input (one network
             for several state points; the temperature must then be known for every configuration).
         time_input: '' for one head per output time (trained on one time grid); 'absolute' or 'scaled' for
@@ -68,6 +79,9 @@ class EquivariantConfig:
     type_heads: bool = True
     harmonic_times: tuple = ()
     harmonic_temperature: float = 0.0
+    force_heads: bool = False
+    multiscale: bool = False
+    basin: bool = False
     temperature_input: bool = False
     time_input: str = ""
     times: tuple = ()
@@ -87,6 +101,35 @@ _FORCE_SATURATION = 5.0
 _DISPLACEMENT_SATURATION = 1.0
 #: the temperature input is (T - _T_CENTER) / _T_SCALE (epsilon/k_B): O(1) over the supercooled range
 _T_CENTER, _T_SCALE = 0.7, 0.15
+
+
+#: physics inputs already computed in this process, by (kind, parameters, digest of the arrays): each is
+#: (N, k) floats, and an ablation asks for the same configuration's once per row and seed
+_MEMO: dict = {}
+_MEMO_MAX = 128
+
+
+def _memo(kind: str, params: tuple, arrays, compute) -> np.ndarray:
+    h = hashlib.sha1()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    key = (kind, params, h.hexdigest())
+    if key not in _MEMO:
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = compute()
+    return _MEMO[key]
+
+
+def clear_input_memo() -> None:
+    """Forget the physics inputs computed so far in this process (to time their cost, or free memory)."""
+    _MEMO.clear()
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """Columns of x (N, k) shifted and scaled to mean 0, std 1 over the particles (a constant column: 0)."""
+    x = np.asarray(x, float)
+    return (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-12)
 
 
 def _saturate(x: np.ndarray, c: float) -> np.ndarray:
@@ -150,8 +193,8 @@ def _check_time_input(c) -> None:
         raise ModelError(f"time_range={c.time_range}; expected (lo, hi)")
     if c.time_input == "scaled" and len(c.tau_alpha_law) != 3:
         raise ModelError(f"time_input='scaled' needs tau_alpha_law=(a, b, T0), got {c.tau_alpha_law}")
-    if c.harmonic_times:
-        raise ModelError("harmonic inputs are per fixed time: not with a time-conditioned decoder")
+    if c.harmonic_times or c.force_heads:
+        raise ModelError("harmonic and force head inputs are per fixed time: not with a time-conditioned decoder")
     if c.n_time_rbf < 1:
         raise ModelError(f"n_time_rbf={c.n_time_rbf}; expected >= 1")
 
@@ -223,8 +266,13 @@ class EquivariantGN(GlassModel):
         if c.harmonic_times and not c.harmonic_temperature > 0:
             raise ModelError(f"harmonic_times={c.harmonic_times} need harmonic_temperature > 0 (the data's T)")
         _check_time_input(c)
-        n_h = len(c.harmonic_times)
-        n_scalar = c.n_types + (3 if c.inherent else 1) + n_h + int(c.temperature_input)
+        n_h = len(c.harmonic_times) + int(c.force_heads)         # inputs that also reach the heads
+        if (c.multiscale or c.basin) and not c.inherent:
+            raise ModelError("multiscale and basin inputs describe the inherent state: they need inherent=True")
+        n_scalar = (c.n_types + (3 if c.inherent else 1) + 27 * int(c.multiscale) + 2 * int(c.basin) + n_h
+                    + int(c.temperature_input))
+        # the head inputs' columns of ``scalars`` (the temperature, when an input, is always the last)
+        self._head_cols = (n_scalar - n_h - int(c.temperature_input), n_scalar - int(c.temperature_input))
         n_vec = 2 if c.inherent else 1
         n_edge = c.n_rbf * (2 if c.inherent else 1)
         self.embed = nn.Sequential(nn.Linear(n_scalar, c.hidden), nn.SiLU(), nn.Linear(c.hidden, c.hidden))
@@ -240,7 +288,8 @@ class EquivariantGN(GlassModel):
                                         nn.Linear(c.hidden, c.n_types if c.type_heads else 1))
         else:
             self.head = nn.Sequential(nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, n_heads))
-        # the harmonic estimates also reach the heads linearly (a learned blend, as in docs/results.md)
+        # the harmonic estimates (and log |F|) also reach the heads linearly (a learned blend, as in
+        # docs/results.md)
         self.head_h = nn.Linear(n_h, n_heads, bias=False) if n_h else None
 
     @staticmethod
@@ -253,9 +302,19 @@ class EquivariantGN(GlassModel):
     def adapt_config(cls, config: EquivariantConfig, configurations, times) -> EquivariantConfig:
         """The config with what a time-conditioned network reads from its training data filled in: the
         output ``times`` (tau), the ``tau_alpha_law`` fitted to the configurations' recorded temperatures and
-        tau_alpha, and the ``time_range`` their label times span (fields already set are kept)."""
+        tau_alpha, and the ``time_range`` their label times span; and the ``harmonic_temperature`` of harmonic
+        inputs, the configurations' one recorded temperature (fields already set are kept)."""
+        if config.harmonic_times and not config.harmonic_temperature > 0:
+            temps = {round(float(c.metadata["temperature"]), 6) for c in configurations
+                     if c.metadata.get("temperature") is not None}
+            if len(temps) != 1:
+                raise ModelError(f"harmonic inputs need one temperature; the training data record {sorted(temps)}:"
+                                 " give harmonic_temperature")
+            config = replace(config, harmonic_temperature=temps.pop())
         if not config.time_input:
             return config
+        if times is None:
+            raise ModelError("a time-conditioned network needs the label times of its training data")
         kw = {"times": tuple(float(t) for t in times)} if not config.times else {}
         if config.time_input == "scaled" and not config.tau_alpha_law:
             kw["tau_alpha_law"] = _tau_alpha_law(configurations)
@@ -305,8 +364,19 @@ class EquivariantGN(GlassModel):
             scal = np.column_stack([onehot, np.linalg.norm(f, axis=1)])
             vec = f[..., None]
 
+        if c.multiscale:
+            ms = _memo("multiscale", (), (inherent.positions, types, box, inherent.energies),
+                       lambda: multiscale_descriptors(inherent.positions, types, box, inherent.energies))
+            scal = np.column_stack([scal, _standardise(ms)])
+        if c.basin:
+            bm = _memo("basin", (), (inherent.positions, types, box),
+                       lambda: basin_measures(inherent.positions, types, box))
+            scal = np.column_stack([scal, _standardise(np.log(np.maximum(bm, 1e-30)))])
         if c.harmonic_times:
             scal = np.column_stack([scal, self._harmonic(positions, types, box, inherent)])
+        if c.force_heads:
+            fmag = np.linalg.norm(np.asarray(inherent.forces, np.float64), axis=1)
+            scal = np.column_stack([scal, _standardise(np.log(fmag + 1e-3)[:, None])])
         if c.temperature_input:
             scal = np.column_stack([scal, np.full(len(types), (float(temperature) - _T_CENTER) / _T_SCALE)])
 
@@ -324,9 +394,13 @@ class EquivariantGN(GlassModel):
     def _harmonic(self, positions, types, box, inherent) -> np.ndarray:
         """(N, len(harmonic_times)) harmonic displacement estimates, standardised within the configuration."""
         c = self.config
-        w2, e = normal_modes(hessian(positions, types, box))
-        h = harmonic_displacement(w2, e, inherent.forces, c.harmonic_temperature, list(c.harmonic_times))
-        return ((h - h.mean(axis=1, keepdims=True)) / (h.std(axis=1, keepdims=True) + 1e-12)).T
+
+        def compute():
+            w2, e = normal_modes(hessian(positions, types, box))
+            return harmonic_displacement(w2, e, inherent.forces, c.harmonic_temperature, list(c.harmonic_times)).T
+
+        params = (float(c.harmonic_temperature), tuple(float(t) for t in c.harmonic_times))
+        return _standardise(_memo("harmonic", params, (positions, types, box, inherent.forces), compute))
 
     def forward(self, scalars, vectors, shift, types, edges, senders, receivers, time_inputs=None) -> torch.Tensor:
         """(N, n_outputs) predictions for the particles' own types (N, K at the K times of ``time_inputs``
@@ -361,7 +435,7 @@ class EquivariantGN(GlassModel):
             return out.gather(2, types.view(-1, 1, 1).expand(-1, out.shape[1], 1)).squeeze(2)
         out = self.head(s)
         if self.head_h is not None:
-            out = out + self.head_h(scalars[:, -len(c.harmonic_times):])
+            out = out + self.head_h(scalars[:, self._head_cols[0]:self._head_cols[1]])
         if not c.type_heads:
             return out
         out = out.view(-1, c.n_types, c.n_outputs)

@@ -206,9 +206,8 @@ class Trainer:
         if grid is not None:
             times = grid
         arch = architecture_of(model_config)
-        if times is not None:
-            model_config = arch.model.adapt_config(model_config, list(train_set),
-                                                   [float(times[i]) for i in self.output_index])
+        model_config = arch.model.adapt_config(
+            model_config, list(train_set), None if times is None else [float(times[i]) for i in self.output_index])
         self.config = config
         self.model_config = model_config
         self.device = pick_device(config.device)
