@@ -129,6 +129,8 @@ def cases(f: dict, d: Path) -> list[Case]:
         Case("--device cuda without CUDA", ["predict", "ka-T0.64", str(f["xyz"]), "--out", str(d / "p.csv"),
                                             "--device", "cuda"], "no CUDA device"),
         Case("--configs 0", ["simulate", str(d / "zero.h5"), "--configs", "0"], "n_configs=0"),
+        Case("an unknown ablation row", ["ablation", str(f["h5"]), "--out-dir", str(d / "ab"), "--rows", "faithful",
+                                         "softness"], "unknown ablation row(s) softness"),
         Case("HDF5 in the glassnet format without times", ["evaluate", "ka-T0.64", str(f["no_times"])],
              "has no 'times'"),
         Case("truncated HDF5", ["evaluate", "ka-T0.64", str(f["truncated"])], "not a readable HDF5 file"),

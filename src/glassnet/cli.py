@@ -366,15 +366,21 @@ def _cmd_figures(args) -> int:
 
 
 def _cmd_ablation(args) -> int:
-    from .ablation import run_ablation
+    from .ablation import PHYSICS_VARIANTS, VARIANTS, run_ablation
 
     _positive(steps=args.steps, faithful_steps=args.faithful_steps)
     for d in args.data:
         _input_file(d)
+    known = {v.key: v for v in VARIANTS + PHYSICS_VARIANTS}
+    keys = args.rows or [v.key for v in VARIANTS + (PHYSICS_VARIANTS if args.physics else ())]
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise ParameterError(f"unknown ablation row(s) {', '.join(unknown)}; rows: {', '.join(known)}")
     _log_file(_output_dir(args.out_dir) / "ablation.log")
     run_ablation(args.data if len(args.data) > 1 else args.data[0], args.out_dir, steps=args.steps,
                  faithful_steps=args.faithful_steps, faithful_checkpoint=args.faithful_checkpoint,
-                 baselines=not args.no_baselines, progress=log.info)
+                 variants=tuple(known[k] for k in keys), baselines=not args.no_baselines, progress=log.info,
+                 compile=args.compile)
     return 0
 
 
@@ -680,6 +686,13 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--faithful-steps", type=int, default=6000, help="training steps of the faithful network")
     ab.add_argument("--faithful-checkpoint", help="an already trained faithful network to score instead")
     ab.add_argument("--no-baselines", action="store_true", help="leave the baselines out of the table")
+    ab.add_argument("--physics", action="store_true", help="add the physics-input rows (harmonic estimate, "
+                    "|F| to the heads, multi-scale inherent-state descriptors, soft modes; 3 seeds each; "
+                    "Hessians per configuration)")
+    ab.add_argument("--rows", nargs="+", metavar="ROW", help="only these rows, in this order (faithful, "
+                    "given-config, inherent, equivariant, shared-heads, ensemble, ensemble-sym, harmonic, "
+                    "force-heads, multiscale, basin, physics)")
+    ab.add_argument("--compile", action="store_true", help="train glassnet's variants through torch.compile")
     ab.set_defaults(func=_cmd_ablation)
 
     rp = sub.add_parser("report", help="one HTML page: evaluation, baselines, ceiling, probe, figures")
