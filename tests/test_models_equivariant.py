@@ -139,3 +139,24 @@ def test_harmonic_temperature_comes_from_the_training_data(reference_configs):
     mixed = [configs[0], replace(configs[1], metadata={**configs[1].metadata, "temperature": 0.56})]
     with pytest.raises(ModelError, match="one temperature"):
         EquivariantGN.adapt_config(cfg, mixed, None)
+
+
+def test_harmonic_inputs_to_the_heads_only_leave_the_trunk_alone(reference_configs):
+    """harmonic_trunk=False: the trunk (and so every head's nonlinear part) does not see the harmonic columns."""
+    from glassnet.formats import read_labelled
+
+    c = read_labelled("data/reference/ka-T0.64.h5", "test")[0]
+    cfg = EquivariantConfig(hidden=8, layers=1, n_outputs=2, harmonic_times=(0.165,), harmonic_temperature=0.64,
+                            harmonic_trunk=False)
+    torch.manual_seed(0)
+    model = EquivariantGN(cfg)
+    t = model.tensors(c.positions, c.types, c.box, c.inherent)
+    with torch.no_grad():
+        model.head_h.weight.zero_()
+        before = predict_tensors(model, t)
+        shuffled = {**t, "scalars": t["scalars"].clone()}
+        shuffled["scalars"][:, -1] = shuffled["scalars"][torch.randperm(c.n), -1]
+        assert np.allclose(predict_tensors(model, shuffled), before)       # the trunk ignores the estimate
+        model.head_h.weight.fill_(1.0)
+        assert not np.allclose(predict_tensors(model, shuffled), predict_tensors(model, t))
+    assert sum(p.numel() for p in model.embed[0].parameters()) == 8 * (2 + 3) + 8

@@ -60,6 +60,8 @@ _HARMONIC = {"harmonic_times": (0.165, 0.52)}
 PHYSICS_VARIANTS = (
     Variant("harmonic", "+ harmonic short-time estimate (t = 0.165, 0.52 tau) to trunk and heads (ensemble)",
             options=_HARMONIC, seeds=_SEEDS3, reference="ensemble"),
+    Variant("harmonic-heads", "+ harmonic short-time estimate (t = 0.165, 0.52 tau) to the heads only (ensemble)",
+            options={**_HARMONIC, "harmonic_trunk": False}, seeds=_SEEDS3, reference="ensemble"),
     Variant("force-heads", "+ log force magnitude of the given configuration to the heads (ensemble)",
             options={"force_heads": True}, seeds=_SEEDS3, reference="ensemble"),
     Variant("multiscale", "+ multi-scale inherent-state energy, density, q4, q6 over 1-3 sigma (ensemble)",

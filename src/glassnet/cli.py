@@ -691,7 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Hessians per configuration)")
     ab.add_argument("--rows", nargs="+", metavar="ROW", help="only these rows, in this order (faithful, "
                     "given-config, inherent, equivariant, shared-heads, ensemble, ensemble-sym, harmonic, "
-                    "force-heads, multiscale, basin, physics)")
+                    "harmonic-heads, force-heads, multiscale, basin, physics)")
     ab.add_argument("--compile", action="store_true", help="train glassnet's variants through torch.compile")
     ab.set_defaults(func=_cmd_ablation)
 

@@ -48,6 +48,9 @@ class EquivariantConfig:
             0: the training data's (filled in by :meth:`EquivariantGN.adapt_config`).
         force_heads: log |F_i| of the given configuration also reaches every head linearly (beside the
             harmonic estimates): the short-time physics straight to the short-time heads.
+        harmonic_trunk: the harmonic estimates (and log |F| of ``force_heads``) are inputs of the trunk as
+            well as of the heads; False: of the heads only (linearly), so that the long-time heads' features
+            are not shaped by them.
         multiscale: the inherent state's energy, density and Steinhardt q4, q6 coarse-grained over 1, 2
             and 3 sigma per neighbour species (:func:`glassnet.descriptors.multiscale_descriptors`, 27
             inputs) are node inputs. They summarise up to 7.5 sigma around each particle, beyond the
@@ -80,6 +83,7 @@ class EquivariantConfig:
     harmonic_times: tuple = ()
     harmonic_temperature: float = 0.0
     force_heads: bool = False
+    harmonic_trunk: bool = True
     multiscale: bool = False
     basin: bool = False
     temperature_input: bool = False
@@ -104,9 +108,10 @@ _T_CENTER, _T_SCALE = 0.7, 0.15
 
 
 #: physics inputs already computed in this process, by (kind, parameters, digest of the arrays): each is
-#: (N, k) floats, and an ablation asks for the same configuration's once per row and seed
+#: (N, k) floats (16-216 KB at N = 1000), and an ablation or a seed ensemble asks for the same
+#: configuration's once per row and seed; the oldest go first beyond _MEMO_MAX (a few hundred MB at most)
 _MEMO: dict = {}
-_MEMO_MAX = 128
+_MEMO_MAX = 1024
 
 
 def _memo(kind: str, params: tuple, arrays, compute) -> np.ndarray:
@@ -275,7 +280,8 @@ class EquivariantGN(GlassModel):
         self._head_cols = (n_scalar - n_h - int(c.temperature_input), n_scalar - int(c.temperature_input))
         n_vec = 2 if c.inherent else 1
         n_edge = c.n_rbf * (2 if c.inherent else 1)
-        self.embed = nn.Sequential(nn.Linear(n_scalar, c.hidden), nn.SiLU(), nn.Linear(c.hidden, c.hidden))
+        n_trunk = n_scalar - (0 if c.harmonic_trunk else n_h)
+        self.embed = nn.Sequential(nn.Linear(n_trunk, c.hidden), nn.SiLU(), nn.Linear(c.hidden, c.hidden))
         self.embed_v = nn.Linear(n_vec, c.hidden, bias=False) if c.vectors else None
         self.layers = nn.ModuleList(_PaiNNLayer(c.hidden, n_edge, c.vectors) for _ in range(c.layers))
         n_heads = c.n_outputs * (c.n_types if c.type_heads else 1)
@@ -419,7 +425,8 @@ class EquivariantGN(GlassModel):
             r_is = torch.linalg.vector_norm(edges + d.index_select(0, receivers) - d.index_select(0, senders),
                                             dim=-1)
             feat = torch.cat([feat, _rbf(r_is, c.n_rbf, c.r_cut) * (r < c.r_cut).unsqueeze(-1)], -1)
-        s = self.embed(scalars)
+        h0, h1 = self._head_cols
+        s = self.embed(scalars if c.harmonic_trunk or h0 == h1 else torch.cat([scalars[:, :h0], scalars[:, h1:]], -1))
         v = self.embed_v(vectors) if c.vectors else None
         for layer in self.layers:
             s, v = layer(s, v, feat, unit, senders, receivers)
