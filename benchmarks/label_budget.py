@@ -25,7 +25,7 @@ import numpy as np
 from glassnet.evaluation import evaluate
 from glassnet.formats import read_labelled
 from glassnet.formats.hdf5 import read_dataset
-from glassnet.models import ARCHITECTURES, EquivariantConfig
+from glassnet.models import ARCHITECTURES, architecture, build_config
 from glassnet.runtime import tune_allocator
 from glassnet.training import Predictor, TrainConfig, Trainer
 
@@ -45,6 +45,9 @@ def main():
     ap.add_argument("--quench-seconds", type=float, default=3.0, help="FIRE quench per configuration")
     ap.add_argument("--shipped", nargs="+", default=["ka-T0.64", "ka-T0.64-seed1", "ka-T0.64-seed2"])
     ap.add_argument("--out-dir", default="runs/budget")
+    ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                    help="an option of glassnet's model, as in `glassnet train --option` (e.g. multiscale=true); "
+                    "the run folders are then named after the options")
     args = ap.parse_args()
     import torch
 
@@ -89,13 +92,16 @@ def main():
         res = row(f"30-replica labels, shipped {' + '.join(names)}", evaluate(shipped, test), iso_cost, n_iso)
     reference.update(res)
     recipe = dict(ARCHITECTURES["equivariant"].recipe)
+    options = dict(o.split("=", 1) for o in args.option)
+    model_config = build_config(architecture("equivariant"), len(times), options)
+    suffix = "".join(f"-{k}={v}" for k, v in sorted(options.items()))
 
     def train_seeds(train, tag):
         members = []
         for seed in args.seeds:
-            out = Path(args.out_dir) / f"{tag}-seed{seed}"
+            out = Path(args.out_dir) / f"{tag}{suffix}-seed{seed}"
             tcfg = TrainConfig(steps=args.steps, seed=seed, eval_every=100, compile=True, **recipe)
-            trainer = Trainer(train, valid, EquivariantConfig(n_outputs=len(times)), tcfg, out, times=times)
+            trainer = Trainer(train, valid, model_config, tcfg, out, times=times)
             trainer.run(progress=False)
             members.append(out / "best.pt")
         return members
