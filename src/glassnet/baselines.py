@@ -214,11 +214,11 @@ class MLPBaseline:
         xt, xv = f(x_train), f(x_valid)
         yt = torch.as_tensor((y_train - self.y_mu) / self.y_sd, dtype=torch.float32)
         sizes = [x_train.shape[1], *self.hidden]
-        layers = []
-        for a, b in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        with torch.random.fork_rng(devices=[]):     # seeded weights without touching the global RNG
+        with torch.random.fork_rng(devices=[]):     # every layer's weights seeded, the global RNG untouched
             torch.manual_seed(self.seed)
+            layers = []
+            for a, b in zip(sizes[:-1], sizes[1:]):
+                layers += [nn.Linear(a, b), nn.ReLU()]
             self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], y_train.shape[1]))
         opt = torch.optim.Adam(self.net.parameters(), lr=1e-3, weight_decay=1e-4)
         best, best_state = -np.inf, None
