@@ -4,9 +4,11 @@
   potential (epsilon / sigma^2), from :data:`glassnet.forcefield.KA_PAIRS`; tested against finite
   differences of the forces.
 - :func:`normal_modes`: eigenvalues omega^2 (tau^-2, masses 1) and unit eigenvectors. Dense ``eigh`` (LAPACK
-  through SciPy) for the whole spectrum: 3N = 3000 at N = 1000 takes a few seconds and 72 MB; at N = 4096
-  (3N = 12288) it needs 1.2 GB and minutes, so for soft modes alone pass ``k`` for the k softest modes of
-  an inherent state by sparse shift-invert Lanczos (``scipy.sparse.linalg.eigsh``).
+  through SciPy) for the whole spectrum, which the harmonic propagator and the vibrational amplitude need:
+  6 s at N = 1000 (3N = 3000) and 431 s with a 3.9 GB peak at N = 4096 (3N = 12288) on one Zen 4 core.
+  For soft modes alone pass ``k`` for the k softest modes of an inherent state by sparse shift-invert
+  Lanczos (``scipy.sparse.linalg.eigsh``): 2 s at N = 1000, 56 s at N = 4096, the same modes to 1e-13
+  (``benchmarks/hessian.py``).
 - :func:`harmonic_displacement`: the expected displacement length of each particle after time t from
   Maxwell-Boltzmann velocities, to second order in the landscape around the given configuration (the
   harmonic short-time propagator of issue 17; unstable modes, omega^2 < 0, grow as cosh/sinh).
@@ -176,6 +178,6 @@ def soft_mode_participation(omega2, modes, n_modes: int = 30) -> np.ndarray:
 def basin_measures(positions, types, box, n_modes: int = 30) -> np.ndarray:
     """(N, 2) vibrational amplitude (:func:`vibrational_amplitude`) and participation in the ``n_modes``
     softest modes (:func:`soft_mode_participation`) of the basin at ``positions`` (an inherent state), from
-    one dense eigen-decomposition of its Hessian (seconds at N = 1000; ~1.2 GB and minutes at N = 4096)."""
+    one dense eigen-decomposition of its Hessian (6 s at N = 1000; 7 min and 3.9 GB at N = 4096)."""
     w2, e = normal_modes(hessian(positions, types, box))
     return np.column_stack([vibrational_amplitude(w2, e), soft_mode_participation(w2, e, n_modes)])
