@@ -78,7 +78,8 @@ def main():
             d = res["r"] - reference["r"]
             se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
             cells += " | " + " ".join(f"{m:+.3f}+-{e:.3f}" for m, e in zip(d.mean(axis=0), se))
-        print(f"| {label} | {n_configs} | {cost / 3600:.2f} | {cells} |", flush=True)
+        hours = "-" if cost is None else f"{cost / 3600:.2f}"
+        print(f"| {label} | {n_configs} | {hours} | {cells} |", flush=True)
         return res
 
     print(f"test: {len(test)} iso configurations ({', '.join(Path(p).name for p in args.test)}), "
@@ -88,8 +89,12 @@ def main():
     for names in ([args.shipped[0]], args.shipped) if len(args.shipped) > 1 else ([args.shipped[0]],):
         shipped = Predictor(names)
         n_iso = shipped.meta["training_data"]["n_configurations"]
-        iso_cost = n_iso * (30 * max(times) / rate + args.quench_seconds)
-        res = row(f"30-replica labels, shipped {' + '.join(names)}", evaluate(shipped, test), iso_cost, n_iso)
+        # the 30-replica cost formula holds only for networks trained on 30-replica files; single-run
+        # trained ones (the shipped networks since 2026-12-02) have their own rows below
+        single = any("single" in src for src in shipped.meta["training_data"].get("sources", []))
+        iso_cost = None if single else n_iso * (30 * max(times) / rate + args.quench_seconds)
+        kind = "single-run" if single else "30-replica"
+        res = row(f"shipped {' + '.join(names)} ({kind} labels)", evaluate(shipped, test), iso_cost, n_iso)
     reference.update(res)
     recipe = dict(ARCHITECTURES["equivariant"].recipe)
     options = dict(o.split("=", 1) for o in args.option)
