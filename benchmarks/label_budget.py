@@ -14,9 +14,11 @@ test r (A particles, mean over test configurations) per time. The cost column is
 this machine: MD at the measured LAMMPS rate (``--steps-per-second``, benchmarks/md_throughput.py) plus one
 quench per labelled configuration (``--quench-seconds``, benchmarks/quench.py); the 30-replica rows count
 R x t_max of MD per configuration and one quench (``--iso``: a few-replica iso file, R read from it).
-Every run resumes from its folder.
+Every run resumes from its folder. ``--csv FILE`` appends every printed row, one line per time, for
+benchmarks/budget_figure.py (r / ceiling against CPU-hours).
 """
 import argparse
+import csv
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,6 +47,8 @@ def main():
     ap.add_argument("--quench-seconds", type=float, default=3.0, help="FIRE quench per configuration")
     ap.add_argument("--shipped", nargs="+", default=["ka-T0.64", "ka-T0.64-seed1", "ka-T0.64-seed2"])
     ap.add_argument("--out-dir", default="runs/budget")
+    ap.add_argument("--csv", help="append the rows here (temperature, protocol, label, configurations, "
+                    "cpu_hours, seeds, time, r, ceiling) for benchmarks/budget_figure.py")
     ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                     help="an option of glassnet's model, as in `glassnet train --option` (e.g. multiscale=true); "
                     "the run folders are then named after the options")
@@ -71,8 +75,20 @@ def main():
 
     reference = {}
 
-    def row(label, res, cost, n_configs):
+    temperature = test[0].metadata.get("temperature")
+
+    def row(label, res, cost, n_configs, protocol="", seeds=1):
         r = res["mean"]
+        if args.csv:
+            new = not Path(args.csv).exists()
+            with open(args.csv, "a", newline="") as f:
+                w = csv.writer(f)
+                if new:
+                    w.writerow(["temperature", "protocol", "label", "configurations", "cpu_hours", "seeds",
+                                "time", "r", "ceiling"])
+                for t, x, c in zip(times, r, ceiling):
+                    w.writerow([temperature, protocol, label, n_configs, "" if cost is None else cost / 3600,
+                                seeds, float(t), float(x), float(c)])
         cells = " ".join(f"{x:.3f} [{x / c:.2f}]" for x, c in zip(r, ceiling))
         if reference:                        # paired difference to the shipped ensemble, SE over configurations
             d = res["r"] - reference["r"]
@@ -94,7 +110,8 @@ def main():
         single = any("single" in src for src in shipped.meta["training_data"].get("sources", []))
         iso_cost = None if single else n_iso * (30 * max(times) / rate + args.quench_seconds)
         kind = "single-run" if single else "30-replica"
-        res = row(f"shipped {' + '.join(names)} ({kind} labels)", evaluate(shipped, test), iso_cost, n_iso)
+        res = row(f"shipped {' + '.join(names)} ({kind} labels)", evaluate(shipped, test), iso_cost, n_iso,
+                  f"shipped {kind}", len(names))
     reference.update(res)
     recipe = dict(ARCHITECTURES["equivariant"].recipe)
     options = dict(o.split("=", 1) for o in args.option)
@@ -119,7 +136,7 @@ def main():
             members = train_seeds(iso[:k], f"iso{n_rep}-configs{k}")
             for m in ([members[0]], members) if len(members) > 1 else ([members[0]],):
                 row(f"{n_rep}-replica labels, {k} configurations ({len(m)} seed(s))", evaluate(Predictor(m), test),
-                    cost, k)
+                    cost, k, f"{n_rep}-replica", len(m))
     for k in args.origins:
         ds, spacing = files[0], files[0].metadata["origin_spacing"]
         train = [replace(c, metadata={**c.metadata, "split": "train"}) for c in pooled
@@ -130,7 +147,7 @@ def main():
         members = train_seeds(train, f"origins{k}-runs{n_runs}")
         for m in ([members[0]], members) if len(members) > 1 else ([members[0]],):
             row(f"single-run, {k} origins x {n_runs} runs ({len(m)} seed(s))", evaluate(Predictor(m), test), cost,
-                len(train))
+                len(train), "single-run" + suffix, len(m))
 
 
 if __name__ == "__main__":
