@@ -5,8 +5,8 @@ Every network is trained on the train split and selected on the valid split; the
 scored. Per timescale each row gives the Pearson r on the A particles (mean over test configurations),
 its standard error, the pooled r over all test particles, r / noise ceiling, the paired difference to
 the faithful network, and, for the rows that add one input to glassnet's model (:data:`PHYSICS_VARIANTS`),
-the paired difference to the row they add to and the prediction cost per configuration. With fewer than two test configurations the standard errors come from a bootstrap
-over A particles (paired: the same resamples for both networks), which is said in the table.
+the paired difference to the row they add to and the prediction cost per configuration. With fewer than
+two test configurations the standard errors come from a bootstrap over A particles (paired: the same resamples for both networks), which is said in the table.
 """
 from __future__ import annotations
 
@@ -20,9 +20,8 @@ import numpy as np
 from .core import atomic_write
 from .formats import read_labelled
 from .formats.hdf5 import read_dataset
-from .models import architecture, build_config
+from .models import architecture, build_config, clear_input_memo
 from .observables import pearson_r
-from .models.equivariant import clear_input_memo
 from .training import Predictor, TrainConfig, Trainer
 
 __all__ = ["VARIANTS", "PHYSICS_VARIANTS", "GLASSBENCH_BEST", "run_ablation"]

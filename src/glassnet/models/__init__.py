@@ -14,10 +14,10 @@ from . import bapst, equivariant
 from .base import (Architecture, GlassModel, build_config, compiled, pick_device, predict_nodes,
                    predict_tensors, subset_inputs, symmetry_spread)
 from .bapst import BapstGN, ModelConfig, graph_to_tensors, import_bapst_weights
-from .equivariant import EquivariantConfig, EquivariantGN
+from .equivariant import EquivariantConfig, EquivariantGN, clear_input_memo
 
 __all__ = ["ARCHITECTURES", "Architecture", "GlassModel", "BapstGN", "ModelConfig", "EquivariantGN",
-           "EquivariantConfig", "ModelError", "architecture", "architecture_of", "build_config", "compiled",
+           "EquivariantConfig", "ModelError", "architecture", "architecture_of", "build_config", "clear_input_memo", "compiled",
            "graph_to_tensors", "import_bapst_weights", "pick_device", "predict_tensors", "predict_nodes",
            "subset_inputs", "symmetry_spread"]
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..core import ModelError
-from ..descriptors import multiscale_descriptors
+from ..descriptors import multiscale_descriptors, multiscale_names
 from ..graph import build_graph
 from ..hessian import basin_measures, harmonic_displacement, hessian, normal_modes
 from .base import Architecture, GlassModel
@@ -274,7 +274,7 @@ class EquivariantGN(GlassModel):
         n_h = len(c.harmonic_times) + int(c.force_heads)         # inputs that also reach the heads
         if (c.multiscale or c.basin) and not c.inherent:
             raise ModelError("multiscale and basin inputs describe the inherent state: they need inherent=True")
-        n_scalar = (c.n_types + (3 if c.inherent else 1) + 27 * int(c.multiscale) + 2 * int(c.basin) + n_h
+        n_scalar = (c.n_types + (3 if c.inherent else 1) + len(multiscale_names()) * int(c.multiscale) + 2 * int(c.basin) + n_h
                     + int(c.temperature_input))
         # the head inputs' columns of ``scalars`` (the temperature, when an input, is always the last)
         self._head_cols = (n_scalar - n_h - int(c.temperature_input), n_scalar - int(c.temperature_input))
