@@ -4,7 +4,8 @@ networks trained on 30-replica labels.
 
     python benchmarks/label_budget.py SINGLE.h5 --valid data/reference/ka-T0.64.h5 \\
         --test data/reference/ka-T0.64.h5 data/reference/ka-T0.64-b.h5 --origins 9 25 --out-dir runs/budget
-    python benchmarks/label_budget.py --iso FEW-REPLICA.h5 --iso-configs 12 24 48 --valid ... --test ...
+    python benchmarks/label_budget.py --iso FEW-REPLICA.h5 [MORE.h5 ...] --iso-configs 12 24 48 --valid ... --test ...
+    python benchmarks/label_budget.py SINGLE.h5 --model bapst --lr 3e-4 --steps 7000 ...   # the faithful network
 
 For each ``--origins K`` it trains on the first K time origins of every run of the SINGLE files (so the MD
 per run is the same trajectory cut short, and the budgets nest; several files, e.g. other seeds, pool
@@ -13,7 +14,9 @@ equivariant`, ``--steps`` steps (compiled), validation on the valid split of ``-
 test r (A particles, mean over test configurations) per time. The cost column is CPU-seconds of data on
 this machine: MD at the measured LAMMPS rate (``--steps-per-second``, benchmarks/md_throughput.py) plus one
 quench per labelled configuration (``--quench-seconds``, benchmarks/quench.py); the 30-replica rows count
-R x t_max of MD per configuration and one quench (``--iso``: a few-replica iso file, R read from it).
+R x t_max of MD per configuration and one quench (``--iso``: iso files pooled in order, train split; R read
+from them, so 30-replica files give the 30-replica protocol's budgets and 4-replica files the few-replica one).
+``--model bapst`` trains the faithful published network instead (its recipe; ``--lr`` overrides the rate).
 Every run resumes from its folder. ``--csv FILE`` appends every printed row, one line per time, for
 benchmarks/budget_figure.py (r / ceiling against CPU-hours).
 """
@@ -35,9 +38,13 @@ from glassnet.training import Predictor, TrainConfig, Trainer
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("single", nargs="*", help="single-run label file(s) with inherent states (several: pooled)")
-    ap.add_argument("--iso", help="a few-replica iso-configurational file (train split, inherent states): "
-                    "trained on its first --iso-configs configurations")
-    ap.add_argument("--iso-configs", type=int, nargs="+", default=[], help="budgets of the --iso file")
+    ap.add_argument("--iso", nargs="+", default=[], help="iso-configurational file(s) with the same number of "
+                    "replicas (train split, inherent states; several: pooled in order): trained on the first "
+                    "--iso-configs configurations")
+    ap.add_argument("--iso-configs", type=int, nargs="+", default=[], help="budgets of the --iso files")
+    ap.add_argument("--model", default="equivariant", choices=sorted(ARCHITECTURES),
+                    help="architecture trained on every budget (default glassnet's model)")
+    ap.add_argument("--lr", type=float, help="learning rate instead of the architecture's recipe")
     ap.add_argument("--valid", required=True, help="iso file whose valid split selects the checkpoint")
     ap.add_argument("--test", nargs="+", required=True, help="iso files whose test splits are scored")
     ap.add_argument("--origins", type=int, nargs="+", default=[], help="time origins per run to use")
@@ -113,15 +120,20 @@ def main():
         res = row(f"shipped {' + '.join(names)} ({kind} labels)", evaluate(shipped, test), iso_cost, n_iso,
                   f"shipped {kind}", len(names))
     reference.update(res)
-    recipe = dict(ARCHITECTURES["equivariant"].recipe)
+    recipe = dict(ARCHITECTURES[args.model].recipe)
+    if args.lr is not None:
+        recipe["lr"] = args.lr
     options = dict(o.split("=", 1) for o in args.option)
-    model_config = build_config(architecture("equivariant"), len(times), options)
+    model_config = build_config(architecture(args.model), len(times), options)
     suffix = "".join(f"-{k}={v}" for k, v in sorted(options.items()))
+    if args.model != "equivariant":
+        suffix += f"-{args.model}" + ("" if args.lr is None else f"-lr{args.lr:g}")
+    who = "" if args.model == "equivariant" else f"{args.model} network, "
 
     def train_seeds(train, tag):
         members = []
         for seed in args.seeds:
-            out = Path(args.out_dir) / f"{tag}{suffix}-seed{seed}"
+            out = Path(args.out_dir) / f"{tag}{suffix}-steps{args.steps}-seed{seed}"
             tcfg = TrainConfig(steps=args.steps, seed=seed, eval_every=100, compile=True, **recipe)
             trainer = Trainer(train, valid, model_config, tcfg, out, times=times)
             trainer.run(progress=False)
@@ -130,13 +142,19 @@ def main():
 
     if args.iso:
         iso = read_labelled(args.iso, "train")
-        n_rep = int(read_dataset(args.iso).metadata["n_replicas"])
+        replicas = {int(read_dataset(path).metadata["n_replicas"]) for path in args.iso}
+        if len(replicas) != 1:
+            raise SystemExit(f"--iso files differ in their number of replicas ({sorted(replicas)}): one protocol "
+                             "per call")
+        n_rep = replicas.pop()
         for k in args.iso_configs:
+            if k > len(iso):
+                raise SystemExit(f"--iso-configs {k}: the --iso files hold {len(iso)} training configurations")
             cost = k * (n_rep * max(times) / rate + args.quench_seconds)
             members = train_seeds(iso[:k], f"iso{n_rep}-configs{k}")
             for m in ([members[0]], members) if len(members) > 1 else ([members[0]],):
-                row(f"{n_rep}-replica labels, {k} configurations ({len(m)} seed(s))", evaluate(Predictor(m), test),
-                    cost, k, f"{n_rep}-replica", len(m))
+                row(f"{who}{n_rep}-replica labels, {k} configurations ({len(m)} seed(s))",
+                    evaluate(Predictor(m), test), cost, k, f"{n_rep}-replica" + suffix, len(m))
     for k in args.origins:
         ds, spacing = files[0], files[0].metadata["origin_spacing"]
         train = [replace(c, metadata={**c.metadata, "split": "train"}) for c in pooled
@@ -146,7 +164,7 @@ def main():
         cost = md_tau / rate + len(train) * args.quench_seconds
         members = train_seeds(train, f"origins{k}-runs{n_runs}")
         for m in ([members[0]], members) if len(members) > 1 else ([members[0]],):
-            row(f"single-run, {k} origins x {n_runs} runs ({len(m)} seed(s))", evaluate(Predictor(m), test), cost,
+            row(f"{who}single-run, {k} origins x {n_runs} runs ({len(m)} seed(s))", evaluate(Predictor(m), test), cost,
                 len(train), "single-run" + suffix, len(m))
 
 

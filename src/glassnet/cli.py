@@ -529,10 +529,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     si = sub.add_parser("simulate", help="generate an iso-configurational propensity dataset (HDF5)")
     si.add_argument("out", help="the .h5 file to write (resumes from <out>.parts/ after a kill)")
+    from .propensity.spec import PRESETS, SingleRunSpec
+    kinds = {single: ", ".join(k for k, v in PRESETS.items() if isinstance(v, SingleRunSpec) == single)
+             for single in (False, True)}
     si.add_argument("--preset", default="small",
-                    help="iso-configurational: small (default), ka-T0.64, ka-T0.56, ka-T0.64-full, "
-                         "ka-T0.56-full, ka-T0.44-bapst; single-run labels: single-T0.64, single-T0.56; "
-                         "options below override it")
+                    help=f"iso-configurational: {kinds[False]} (default small); single-run labels: "
+                         f"{kinds[True]}; options below override it")
     si.add_argument("--temperature", type=float, help="T (epsilon/k_B)")
     si.add_argument("--n", type=int, help="number of particles")
     si.add_argument("--density", type=float, help="number density (sigma^-3)")
