@@ -6,7 +6,8 @@ scored. Per timescale each row gives the Pearson r on the A particles (mean over
 its standard error, the pooled r over all test particles, r / noise ceiling, the paired difference to
 the faithful network, and, for the rows that add one input to glassnet's model (:data:`PHYSICS_VARIANTS`),
 the paired difference to the row they add to and the prediction cost per configuration. With fewer than
-two test configurations the standard errors come from a bootstrap over A particles (paired: the same resamples for both networks), which is said in the table.
+two test configurations the standard errors come from a bootstrap over A particles (paired: the same
+resamples for both networks), which is said in the table.
 """
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from .bapst import BapstGN, ModelConfig, graph_to_tensors, import_bapst_weights
 from .equivariant import EquivariantConfig, EquivariantGN, clear_input_memo
 
 __all__ = ["ARCHITECTURES", "Architecture", "GlassModel", "BapstGN", "ModelConfig", "EquivariantGN",
-           "EquivariantConfig", "ModelError", "architecture", "architecture_of", "build_config", "clear_input_memo", "compiled",
+           "EquivariantConfig", "ModelError", "architecture", "architecture_of", "build_config", "clear_input_memo",
+           "compiled",
            "graph_to_tensors", "import_bapst_weights", "pick_device", "predict_tensors", "predict_nodes",
            "subset_inputs", "symmetry_spread"]
 
