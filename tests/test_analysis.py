@@ -92,3 +92,23 @@ def test_probe_of_a_two_layer_model_stops_at_shell_two(reference_configs, tmp_pa
     abl = probe.compute(reference_configs[0]).ablation
     assert np.all(abl[:, 0, 0] > 1e-4)
     assert np.abs(abl[:, 2:, :]).max() < 1e-5
+
+
+def test_field_length_of_measured_and_shuffled_propensity(test_large, reference_configs):
+    """Measured propensities correlate over sigma-scale distances after tau_alpha and hardly at the shortest
+    time, the more so the longer the time; shuffling the field among particles destroys the correlation."""
+    from dataclasses import replace
+
+    from glassnet.analysis import field_length
+
+    from conftest import bapst_configuration
+
+    c = bapst_configuration(test_large)                  # T=0.44, N=4096
+    xi = [x["xi"] for x in field_length([c])]
+    assert xi[0] < 0.4 and 1.5 < xi[-1] < 8.0, xi
+    rng = np.random.default_rng(0)
+    shuffled = [replace(c, targets=np.array([rng.permutation(t) for t in c.targets]))]
+    assert field_length(shuffled)[-1]["xi"] < 0.4
+    t064 = field_length(reference_configs, [x.targets.T for x in reference_configs])      # T=0.64, N=1000
+    assert t064[0]["n_configs"] == len(reference_configs) and all(np.isfinite(x["xi_err"]) for x in t064)
+    assert t064[-1]["xi"] > 1.5 * t064[2]["xi"], [x["xi"] for x in t064]

@@ -180,10 +180,15 @@ def test_probe_of_a_dataset_names_its_temperature(tmp_path, capsys, two_step_pre
 
     ckpt = tmp_path / "k2.pt"
     save_checkpoint(ckpt, two_step_predictor.model, dict(two_step_predictor.meta))
-    data = _toy_h5(tmp_path / "d.h5", n=300, temperature=0.64)
+    data = _toy_h5(tmp_path / "d.h5", n=150, temperature=0.64)
     assert main(["probe", str(ckpt), str(data), "--marked", "2", "--shells", "3", "--pushes", "0.1",
                  "--out", str(tmp_path / "p.json")]) == 0
-    assert json.loads((tmp_path / "p.json").read_text())["label"] == "T=0.64"
+    result = json.loads((tmp_path / "p.json").read_text())
+    assert result["label"] == "T=0.64"
+    # the physical length beside the learned one: one per data time and one per network output
+    assert len(result["field_length_measured"]) == len(result["data_times"])
+    assert len(result["field_length_predicted"]) == len(result["times"])
+    assert "decay length of the measured propensity correlation" in capsys.readouterr().out
 
 
 

@@ -42,3 +42,55 @@ def test_pearson_r():
     assert np.isnan(pearson_r(x, np.ones_like(x)))
     y = x + rng.normal(size=1000)
     assert pearson_r(x, y) == pytest.approx(np.corrcoef(x, y)[0, 1], abs=1e-12)
+
+
+def _exponential_field(n, box_length, xi, seed):
+    """Uniform random particles carrying a Gaussian field with covariance exp(-r / xi) (minimum image)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, box_length, (n, 3))
+    d = x[:, None] - x[None]
+    d -= box_length * np.round(d / box_length)
+    w, v = np.linalg.eigh(np.exp(-np.linalg.norm(d, axis=-1) / xi))
+    return x, v @ (np.sqrt(np.clip(w, 0, None)) * rng.normal(size=n))
+
+
+@pytest.mark.parametrize("xi", [0.7, 1.4])
+def test_correlation_length_of_a_field_with_a_known_length(xi):
+    from glassnet.observables import correlation_length, spatial_correlation
+
+    box = np.full(3, 13.0)
+    curves = []
+    for seed in range(3):
+        x, f = _exponential_field(1200, box[0], xi, seed)
+        r, c, pairs = spatial_correlation(f, x - 20.0, box, dr=0.25)     # any periodic image
+        curves.append(c)
+    assert r.max() < box[0] / 2 and pairs.sum() > 0
+    fit = correlation_length(r, np.mean(curves, axis=0), r_min=0.5, box_length=box[0])
+    assert abs(fit["xi"] - xi) < 0.15 * xi, fit
+    assert fit["offset"] < 0.005 and not fit["capped"]      # the mean subtraction lowers C at every r
+
+
+def test_correlation_length_of_uncorrelated_noise_and_of_a_box_filling_field():
+    from glassnet.observables import correlation_length, spatial_correlation
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 12.0, (1500, 3))
+    r, c, _ = spatial_correlation(rng.normal(size=1500), x, np.full(3, 12.0), dr=0.25)
+    assert np.nanmax(np.abs(c[r > 1])) < 0.1
+    assert correlation_length(r, c)["xi"] < 0.35
+    r = np.arange(0.1, 4.5, 0.2)
+    fit = correlation_length(r, 0.8 * np.exp(-r / 2.0) - 0.05, box_length=9.4)
+    assert fit["xi"] == pytest.approx(2.0, rel=1e-3) and fit["offset"] == pytest.approx(-0.05, abs=1e-3)
+    assert fit["capped"]                                   # 3 xi > L / 2: the box does not hold the decay
+
+
+def test_spatial_correlation_names_bad_input():
+    from glassnet.observables import spatial_correlation
+
+    x = np.random.default_rng(0).uniform(0, 5, (50, 3))
+    with pytest.raises(ValueError, match="NaN"):
+        spatial_correlation(np.full(50, np.nan), x, np.full(3, 5.0))
+    with pytest.raises(ValueError, match="cubic box"):
+        spatial_correlation(np.zeros(50), x, [5.0, 5.0, 6.0])
+    with pytest.raises(ValueError, match=r"values \(N,\)"):
+        spatial_correlation(np.zeros(49), x, np.full(3, 5.0))

@@ -17,10 +17,14 @@ is zero. For networks that read the inherent state, ablation keeps each remainin
 computed on the whole configuration, and perturbation quenches every perturbed configuration anew (the
 inherent state is a function of the whole configuration, so its inputs can carry information from
 beyond the graph's reach).
+
+Beside the learned length, :func:`field_length` measures a physical one from the same data: the decay length
+of the spatial correlation of the measured (or predicted) propensity field (:mod:`glassnet.observables`).
 """
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import torch
@@ -31,7 +35,7 @@ from .core import Configuration, ParameterError
 from .graph import Graph, build_graph
 from .models import architecture_of, predict_nodes, predict_tensors, subset_inputs
 
-__all__ = ["shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings"]
+__all__ = ["shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings", "field_length"]
 
 
 def shell_index(graph: Graph, marked) -> np.ndarray:
@@ -61,7 +65,8 @@ def network_reach(model) -> int | None:
 
 def probe_warnings(probe: dict) -> list[str]:
     """Where a probe's learned length is capped: by half the box (the periodic image) or by the network's
-    reach (the change cannot fall below the threshold further out than the network sees)."""
+    reach (the change cannot fall below the threshold further out than the network sees); and where the
+    box caps the physical length of the propensity field beside it."""
     out = []
     times = probe.get("times") or [None] * len(probe.get("length_ablation", []))
     for experiment in ("ablation", "perturbation"):
@@ -73,6 +78,60 @@ def probe_warnings(probe: dict) -> list[str]:
             if probe.get("reach") is not None and x["shell"] >= probe["reach"]:
                 out.append(f"{experiment} at {when}: the learned shell {x['shell']} reaches the network's reach "
                            f"({probe['reach']} message-passing steps): the architecture caps it")
+    for what, times in (("measured", probe.get("data_times")), ("predicted", probe.get("times"))):
+        lengths = probe.get(f"field_length_{what}", [])
+        for t, x in zip(times or [None] * len(lengths), lengths):
+            if x.get("capped"):
+                when = f"t={t:g}" if t is not None else "an output"
+                out.append(f"{what} propensity correlation at {when}: 3 x its decay length {x['xi']:.2f} sigma exceeds "
+                           f"half the box: the box does not resolve it")
+    return out
+
+
+def field_length(configs, fields=None, species: int = 0, dr: float = 0.2, r_min: float = 1.0) -> list[dict]:
+    """Decay length xi (sigma) of the spatial correlation of a propensity field, per time.
+
+    C(r) of each configuration's field over the particles of ``species`` (:func:`~glassnet.observables.
+    spatial_correlation`), averaged over configurations, then fitted (:func:`~glassnet.observables.
+    correlation_length`); the error is a jackknife over configurations (the fit's own error with one).
+    Replica noise in measured propensities lowers C(r) by the same factor at every r > 0, so it leaves xi
+    unchanged: measured and predicted fields give comparable lengths.
+
+    Args:
+        configs: configurations on one box length.
+        fields: per configuration an (N, K) array (e.g. predictions); default: the measured ``targets`` (K, N).
+
+    Returns:
+        per time (output) k: the dict of :func:`~glassnet.observables.correlation_length` with ``xi_err`` the
+        jackknife error, plus ``r`` and ``c`` (the mean C(r)) and ``n_configs``.
+    """
+    from .observables import correlation_length, spatial_correlation
+
+    if fields is None:
+        fields = [np.asarray(c.targets, float).T for c in configs]
+    boxes = {float(c.box[0]) for c in configs}
+    if len(configs) == 0 or len(boxes) != 1:
+        raise ParameterError(f"field_length needs configurations on one box length; got {sorted(boxes)}")
+    n_out = np.shape(fields[0])[1]
+    out = []
+    for k in range(n_out):
+        curves = []
+        for c, f in zip(configs, fields):
+            sel = c.types == species
+            r, cc, _ = spatial_correlation(np.asarray(f)[sel, k], c.positions[sel], c.box, dr=dr)
+            curves.append(cc)
+        curves = np.array(curves)
+        with warnings.catch_warnings():          # bins without a pair at any configuration stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(curves, axis=0)
+            fit = correlation_length(r, mean, r_min=r_min, box_length=float(configs[0].box[0]))
+            n = len(curves)
+            if n > 1:
+                jack = np.array([correlation_length(r, np.nanmean(np.delete(curves, i, axis=0), axis=0),
+                                                    r_min=r_min)["xi"] for i in range(n)])
+                fit["xi_err"] = float(np.sqrt((n - 1) / n * np.nansum((jack - np.nanmean(jack)) ** 2)))
+        fit.update(r=r.tolist(), c=[None if np.isnan(x) else float(x) for x in mean], n_configs=n)
+        out.append(fit)
     return out
 
 

@@ -9,6 +9,7 @@ append everything to a log file in their output folder.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .core import FormatError, GlassnetError, ParameterError
+from .core import FormatError, GlassnetError, ParameterError, atomic_write
 
 log = logging.getLogger("glassnet")
 
@@ -297,29 +298,39 @@ def _cmd_probe(args) -> int:
     _input_file(args.data)
     predictor = Predictor(args.checkpoint, device=args.device, engine=args.engine)
     split = args.split if has_splits(args.data) else None
-    configs = read_labelled(args.data, split, types=args.types)[: args.configs]
+    every = read_labelled(args.data, split, types=args.types)
+    configs = every[: args.configs]
     probe = ShellProbe(predictor, n_shells=args.shells, pushes=args.pushes, n_marked=args.marked,
                        fraction=args.fraction, seed=args.seed)
+    from .analysis import field_length, probe_warnings
+
+    # the physical length beside the learned one, on every configuration of the split (first: it fails fast)
+    lengths = {"field_length_measured": field_length(every),
+               "field_length_predicted": field_length(every, [predictor.predict(c) for c in every]),
+               "data_times": [float(t) for t in every[0].times]}
     t0 = time.perf_counter()
     for i, c in enumerate(configs):
         probe.compute(c, reset=(i == 0), progress=_progress(args))
         log.info(f"probed configuration {i + 1}/{len(configs)} ({time.perf_counter() - t0:.0f} s)")
     label = args.label or (f"T={configs[0].metadata.get('temperature')}")
-    probe.save(args.out, predictor.times, label)
-    from .analysis import probe_warnings
-
-    for message in probe_warnings(probe.to_dict(predictor.times, label)):
+    result = {**probe.to_dict(predictor.times, label), **lengths}
+    with atomic_write(args.out) as tmp:
+        Path(tmp).write_text(json.dumps(result, indent=1, allow_nan=True))
+    for message in probe_warnings(result):
         log.warning(message)
     for k, x in enumerate(probe.lengths("ablation")):
         t = predictor.times[k] if predictor.times else k
         print(f"t={t}: learned shell {x['shell']} +- {x['shell_err']:.2f}, length {x['length']:.2f} +- "
               f"{x['length_err']:.2f} sigma (ablation, change < {args.fraction:g} x shell-0 change)")
+    for what, times in (("measured", result["data_times"]), ("predicted", predictor.times)):
+        for t, x in zip(times or range(len(result[f"field_length_{what}"])), result[f"field_length_{what}"]):
+            print(f"t={t:g}: decay length of the {what} propensity correlation {x['xi']:.2f} +- {x['xi_err']:.2f} "
+                  f"sigma ({x['n_configs']} configurations){' (capped by the box)' if x['capped'] else ''}")
     log.info(f"wrote {args.out}")
     return 0
 
 
 def _cmd_figures(args) -> int:
-    import json
 
     from . import plots
     from .evaluation import read_results
@@ -647,7 +658,8 @@ def build_parser() -> argparse.ArgumentParser:
     _types_option(bl)
     bl.set_defaults(func=_cmd_baselines)
 
-    pb = sub.add_parser("probe", help="shell ablation/perturbation and the learned correlation length")
+    pb = sub.add_parser("probe", help="shell ablation/perturbation, the learned correlation length, and beside it "
+                        "the decay length of the measured and predicted propensity correlation")
     pb.add_argument("checkpoint", help="checkpoint file or shipped name")
     pb.add_argument("data", help="glassnet .h5 or .pickle with propensities")
     pb.add_argument("--split", default="test", help="split of a .h5 dataset")
