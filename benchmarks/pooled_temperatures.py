@@ -30,6 +30,9 @@ ISO = {1.0: [ROOT / "data/reference/ka-T1.00.h5"], 0.8: [ROOT / "data/reference/
 BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
 #: the per-temperature networks at T=0.64 and 0.56 are the shipped ones: the same recipe on the same files
 SHIPPED = {0.64: "ka-T0.64", 0.56: "ka-T0.56"}
+#: runs whose network ships: scored from the package when their folder is absent (ka-all is pooled-absolute-6k,
+#: seed 0, pretrained/README.md)
+SHIPPED_RUNS = {**{f"single-{t:.2f}": v for t, v in SHIPPED.items()}, "pooled-absolute-6k": "ka-all"}
 
 
 def runs_table(costs: dict) -> dict:
@@ -51,6 +54,8 @@ def runs_table(costs: dict) -> dict:
     }
     for t_ref in temps:
         table[f"single-{t_ref:.2f}"] = ([t_ref], "", 25, False)     # shipped at 0.64 and 0.56
+        # the steps confound of pooled-absolute-6k: a per-T network on that run's data at T, 6,000 steps
+        table[f"single-{t_ref:.2f}-6k"] = ([t_ref], "", 25, False, 6000)
         if set(costs) == set(temps):
             target = costs[t_ref](25, cap=False)      # the shipped per-T networks' 25 origins per run
             k = min(range(1, 26), key=lambda k: abs(sum(costs[t](k) for t in temps) - target))
@@ -100,8 +105,8 @@ def main():
 
 
 def _shipped(name):
-    """The shipped network a per-temperature run stands for, or None."""
-    return next((v for t, v in SHIPPED.items() if name == f"single-{t:.2f}"), None)
+    """The shipped network a run stands for, or None."""
+    return SHIPPED_RUNS.get(name)
 
 
 def _single_run(path):
@@ -188,42 +193,54 @@ def _score(names, table, single, costs, data, out, args):
               f"{', '.join(f'{x:g}' for x in cs[0].times)} tau; noise ceiling "
               + " ".join(f"{x:.3f}" for x in ceilings[t]))
         print("| network | trained at T | configurations | CPU-hours of data | r [r / ceiling] per time |"
-              " paired difference to the per-T network (+- SE) |")
-        print("|---|---|---|---|---|---|")
-        ref = None
+              " paired difference to the per-T network, 2,000 steps (+- SE) | the same to the per-T network,"
+              " 6,000 steps |")
+        print("|---|---|---|---|---|---|---|")
+        ref = ref6 = None
         if t in SHIPPED:         # the faithful published architecture on the same data and split
             res = evaluate(Predictor(f"{SHIPPED[t]}-bapst"), cs)
             cells = " ".join(f"{r:.3f} [{r / c:.2f}]" for r, c in zip(res["mean"], ceilings[t]))
-            print(f"| faithful network (shipped {SHIPPED[t]}-bapst, 30-replica labels) | {t:g} | | | {cells} | |")
+            print(f"| faithful network (shipped {SHIPPED[t]}-bapst, 30-replica labels) | {t:g} | | | {cells} | | |")
         order = sorted((n for n in set(names) | {f"single-{t:.2f}"}
                         if n in table and (t in table[n][0] or n.startswith("loo"))),
                        key=lambda n: (not n.startswith("single"), n))
         for name in order:
             temps, _, k, *_ = table[name]
-            ckpt = out / name / "best.pt"
+            ckpt = _checkpoint(name, out)
             n_conf = sum(len([c for c in single[x].configurations if c.metadata["origin"] < k]) for x in temps)
             cost = sum(costs[x](k) for x in temps)
-            if not ckpt.exists() and _shipped(name):
-                ckpt = _shipped(name)       # trained on all 25 origins of the full single-run file
-                n_conf, cost = 12 * 25, costs[t](25, cap=False)
-            elif not ckpt.exists():
+            if ckpt is None:
                 continue
+            if ckpt == _shipped(name) and name.startswith("single"):
+                n_conf, cost = 12 * 25, costs[t](25, cap=False)   # trained on all 25 origins of the full file
             res = evaluate(Predictor(ckpt), cs)
             cells = " ".join(f"{r:.3f} [{r / c:.2f}]" for r, c in zip(res["mean"], ceilings[t]))
-            diff = ""
+            diffs = []
+            for other in (ref, ref6):
+                diffs.append("" if other is None else _paired(res["r"] - other["r"]))
             if name == f"single-{t:.2f}":
-                ref = res
-            elif ref is not None:
-                d = res["r"] - ref["r"]
-                se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
-                diff = " ".join(f"{m:+.3f}+-{e:.3f}" for m, e in zip(d.mean(axis=0), se))
+                ref, diffs[0] = res, ""
+            elif name == f"single-{t:.2f}-6k":
+                ref6, diffs[1] = res, ""
             label = f"{name} (shipped {ckpt})" if ckpt == _shipped(name) else name
-            print(f"| {label} | {', '.join(f'{x:g}' for x in temps)} | {n_conf} | {cost / 3600:.2f} | {cells} | {diff} |",
-                  flush=True)
+            print(f"| {label} | {', '.join(f'{x:g}' for x in temps)} | {n_conf} | {cost / 3600:.2f} | {cells} | "
+                  f"{diffs[0]} | {diffs[1]} |", flush=True)
             results[f"{name}@T{t:g}"] = {"r": res["r"].tolist(), "times": res["times"], "cost_s": cost}
     results.update(_score_t044([n for n in names if table[n][1]], out, args.bapst))
     (out / "results.json").write_text(json.dumps(results, indent=1))
     print(f"\nwrote {out / 'results.json'}")
+
+
+def _checkpoint(name, out):
+    """The run's best checkpoint, else the shipped network it stands for, else None."""
+    ckpt = out / name / "best.pt"
+    return ckpt if ckpt.exists() else _shipped(name)
+
+
+def _paired(d):
+    """Mean +- standard error over test configurations of per-configuration differences in r, per time."""
+    se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
+    return " ".join(f"{m:+.3f}+-{e:.3f}" for m, e in zip(d.mean(axis=0), se))
 
 
 def _score_t044(names, out, path):
@@ -251,8 +268,8 @@ def _score_t044(names, out, path):
     r0 = pearson_r(released.predict(c)[a, 0], c.targets[0][a])
     print(f"| released Bapst et al. T=0.44 network (trained at T=0.44) | - | {r0:.3f} (t = {c.times[0]:.3g} only) |")
     for name in names:
-        ckpt = out / name / "best.pt"
-        if not ckpt.exists():
+        ckpt = _checkpoint(name, out)
+        if ckpt is None:
             continue
         p = Predictor(ckpt)
         inherent = inherent or p.with_inherent(c)
