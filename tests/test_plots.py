@@ -41,6 +41,14 @@ def test_figures_render_with_expected_axes(tmp_path):
     fig = plots.shell_change([probe])
     assert any(getattr(a, "get_xlabel", lambda: "")() == "mean distance of shell n (σ)" for a in fig.axes[0].child_axes)
     assert plots.length_vs_time([probe]).axes[0].get_ylabel() == "learned length (σ)"
+    # the physical length beside it, in units of tau_alpha; a length the box does not resolve is ringed
+    field = {"label": "T=0.5", "tau_alpha": 10.0, "data_times": [1.0, 10.0, 100.0],
+             "field_length_measured": [{"xi": 0.5, "xi_err": 0.1}, {"xi": 1.0, "xi_err": 0.1},
+                                       {"xi": 3.0, "xi_err": 0.5, "capped": True}]}
+    ax = plots.length_vs_time([probe, field], scaled=True).axes[0]
+    assert ax.get_xlabel() == "t / τ_α" and ax.get_ylabel() == "length (σ)"
+    assert list(ax.lines[-1].get_xdata()) == [10.0] and list(ax.lines[-1].get_ydata()) == [3.0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T=1", "T=0.5 measured field"]
 
 
 def test_figures_change_no_global_state(tmp_path):

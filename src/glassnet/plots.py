@@ -5,7 +5,8 @@
 2. :func:`correlation_vs_time`: Pearson r against time per dataset (temperature), for the network,
    every baseline and the noise ceiling.
 3. :func:`shell_change`: prediction change against shell index, per dataset and timescale.
-4. :func:`length_vs_time`: the learned length against time, per dataset.
+4. :func:`length_vs_time`: the learned length against time, per dataset, beside the decay length of the
+   measured and predicted propensity correlation.
 """
 from __future__ import annotations
 
@@ -193,18 +194,37 @@ def _shell_distances(probes):
 
 
 @_styled
-def length_vs_time(probes, experiment: str = "ablation"):
-    """The learned length (sigma) against time, one line per dataset (temperature)."""
-    fig, axes = _subplots((5.2, 4.0))
+def length_vs_time(probes, experiment: str = "ablation", scaled: bool = False):
+    """Lengths (sigma) against time, one colour per dataset (temperature): the learned length (solid, where the
+    probe has one) and, beside it, the decay length of the measured (dashed) and predicted (dotted) propensity
+    correlation (``field_length_*`` of ``glassnet probe``). Lengths the box does not resolve are hollow.
+
+    ``scaled``: time in units of each probe's ``tau_alpha`` (tau) instead of tau.
+    """
+    fig, axes = _subplots((5.6, 4.2))
     ax = axes[0, 0]
-    for probe in probes:
-        lengths = probe[f"length_{experiment}"]
-        times = probe.get("times") or list(range(len(lengths)))
-        ax.errorbar(times, [x["length"] for x in lengths], yerr=[x["length_err"] for x in lengths],
-                    marker="o", capsize=3, label=probe.get("label", ""))
+    lines = (("length_" + experiment, "times", "length", "length_err", "-", ""),
+             ("field_length_measured", "data_times", "xi", "xi_err", "--", " measured field"),
+             ("field_length_predicted", "times", "xi", "xi_err", ":", " predicted field"))
+    for i, probe in enumerate(probes):
+        colour = f"C{i}"
+        unit = float(probe.get("tau_alpha") or 1.0) if scaled else 1.0
+        for key, time_key, value, error, style, what in lines:
+            lengths = probe.get(key)
+            if not lengths:
+                continue
+            times = np.asarray(probe.get(time_key) or range(len(lengths)), float) / unit
+            order = np.argsort(times)                   # files may list times out of order (T=0.44's 1/e time)
+            lengths, times = [lengths[k] for k in order], times[order]
+            y = np.array([x[value] for x in lengths], float)
+            ax.errorbar(times, y, yerr=[x[error] for x in lengths], color=colour, linestyle=style, marker="o",
+                        capsize=3, mfc="white" if what else colour, label=probe.get("label", "") + what)
+            capped = np.array([bool(x.get("capped")) for x in lengths])
+            if capped.any():
+                ax.plot(times[capped], y[capped], "o", color=colour, mfc="none", markersize=11)
     ax.set_xscale("log")
-    ax.set_xlabel("time t (τ)")
-    ax.set_ylabel("learned length (σ)")
+    ax.set_xlabel("t / τ_α" if scaled else "time t (τ)")
+    ax.set_ylabel("learned length (σ)" if all(p.get(f"length_{experiment}") for p in probes) else "length (σ)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     return fig
