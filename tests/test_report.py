@@ -35,6 +35,8 @@ def test_report_end_to_end(tmp_path, two_step_predictor):
 
     probe = json.loads((tmp_path / "rep" / "probe.json").read_text())
     assert probe["reach"] == 2 and probe["half_box"] > 3
+    # the physical length beside the learned one: the toy targets (x, y coordinates) correlate over the box
+    assert len(probe["field_length_measured"]) == 2 and "decay length of the measured propensity" in html
     warnings = probe_warnings(probe)
     assert all(html_lib.escape(w) in html for w in warnings) and (bool(warnings) != ("neither caps" in html))
     assert (tmp_path / "rep" / "report.log").read_text().count("report: ") >= 4

@@ -35,7 +35,8 @@ from .core import Configuration, ParameterError
 from .graph import Graph, build_graph
 from .models import architecture_of, predict_nodes, predict_tensors, subset_inputs
 
-__all__ = ["shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings", "field_length"]
+__all__ = ["shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings", "field_length",
+           "field_lengths", "field_length_lines"]
 
 
 def shell_index(graph: Graph, marked) -> np.ndarray:
@@ -132,6 +133,27 @@ def field_length(configs, fields=None, species: int = 0, dr: float = 0.2, r_min:
                 fit["xi_err"] = float(np.sqrt((n - 1) / n * np.nansum((jack - np.nanmean(jack)) ** 2)))
         fit.update(r=r.tolist(), c=[None if np.isnan(x) else float(x) for x in mean], n_configs=n)
         out.append(fit)
+    return out
+
+
+def field_lengths(predictor, configs) -> dict:
+    """The physical lengths beside a probe's learned one: :func:`field_length` of the measured propensity
+    (``field_length_measured``, at ``data_times``) and of the field ``predictor`` predicts
+    (``field_length_predicted``, at its output times), over all ``configs``; keys to merge into a probe dict."""
+    return {"field_length_measured": field_length(configs),
+            "field_length_predicted": field_length(configs, [predictor.predict(c) for c in configs]),
+            "data_times": [float(t) for t in configs[0].times]}
+
+
+def field_length_lines(probe: dict) -> list[str]:
+    """One line per time of the measured and predicted decay lengths of a probe dict (see :func:`field_lengths`)."""
+    out = []
+    for what, times in (("measured", probe.get("data_times")), ("predicted", probe.get("times"))):
+        lengths = probe.get(f"field_length_{what}", [])
+        for t, x in zip(times or range(len(lengths)), lengths):
+            out.append(f"t={t:g}: decay length of the {what} propensity correlation {x['xi']:.2f} +- "
+                       f"{x['xi_err']:.2f} sigma ({x['n_configs']} configurations)"
+                       f"{' (the box does not resolve it)' if x['capped'] else ''}")
     return out
 
 

@@ -302,12 +302,9 @@ def _cmd_probe(args) -> int:
     configs = every[: args.configs]
     probe = ShellProbe(predictor, n_shells=args.shells, pushes=args.pushes, n_marked=args.marked,
                        fraction=args.fraction, seed=args.seed)
-    from .analysis import field_length, probe_warnings
+    from .analysis import field_length_lines, field_lengths, probe_warnings
 
-    # the physical length beside the learned one, on every configuration of the split (first: it fails fast)
-    lengths = {"field_length_measured": field_length(every),
-               "field_length_predicted": field_length(every, [predictor.predict(c) for c in every]),
-               "data_times": [float(t) for t in every[0].times]}
+    lengths = field_lengths(predictor, every)      # on every configuration of the split; first: it fails fast
     t0 = time.perf_counter()
     for i, c in enumerate(configs):
         probe.compute(c, reset=(i == 0), progress=_progress(args))
@@ -322,10 +319,7 @@ def _cmd_probe(args) -> int:
         t = predictor.times[k] if predictor.times else k
         print(f"t={t}: learned shell {x['shell']} +- {x['shell_err']:.2f}, length {x['length']:.2f} +- "
               f"{x['length_err']:.2f} sigma (ablation, change < {args.fraction:g} x shell-0 change)")
-    for what, times in (("measured", result["data_times"]), ("predicted", predictor.times)):
-        for t, x in zip(times or range(len(result[f"field_length_{what}"])), result[f"field_length_{what}"]):
-            print(f"t={t:g}: decay length of the {what} propensity correlation {x['xi']:.2f} +- {x['xi_err']:.2f} "
-                  f"sigma ({x['n_configs']} configurations){' (capped by the box)' if x['capped'] else ''}")
+    print("\n".join(field_length_lines(result)))
     log.info(f"wrote {args.out}")
     return 0
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .analysis import ShellProbe, probe_warnings
+from .analysis import ShellProbe, field_length_lines, field_lengths, probe_warnings
 from .baselines import baseline_rows
 from .evaluation import evaluation_rows, network_name, write_results
 from .formats import has_splits, read_labelled
@@ -52,7 +52,7 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     progress(f"report: shell probe around {n_marked} marked particles")
     probe = ShellProbe(predictor, n_shells=n_shells, n_marked=n_marked).compute(test[0], progress=True)
     times = predictor.times
-    probe_dict = probe.to_dict(times, label)
+    probe_dict = {**probe.to_dict(times, label), **field_lengths(predictor, test)}
     (out / "probe.json").write_text(json.dumps(probe_dict, indent=1))
     progress("report: figures")
     c = test[0]
@@ -74,7 +74,9 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
          save(shell_change([probe_dict], "ablation"), out / "fig3_shell_ablation")[0]),
         ("Change when all shells beyond n are pushed outwards by 0.1 σ.",
          save(shell_change([probe_dict], "perturbation"), out / "fig3b_shell_perturbation")[0]),
-        ("Learned length (ablation; threshold 10% of the change at shell 0) against time.",
+        ("Learned length (ablation; threshold 10% of the change at shell 0, solid) against time, beside the decay "
+         "length of the measured (dashed) and predicted (dotted) propensity correlation of the split; ringed: "
+         "the box does not resolve it.",
          save(length_vs_time([probe_dict], "ablation"), out / "fig4_learned_length")[0]),
     ]
     lengths = "\n".join(
@@ -95,6 +97,8 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
             "\n\nWarning: " + "\nWarning: ".join(warnings) if warnings else
             f"\n\n(half box {probe_dict['half_box']:.2f} sigma, network reach {probe_dict['reach']} shells: "
             "neither caps these lengths)")),
+        ("Physical length beside it (decay length of the propensity correlation, A particles)",
+         "\n".join(field_length_lines(probe_dict))),
     ]
     path = write_report(out / "report.html", f"glassnet report: {label}", sections,
                         [(cap, png) for cap, png in figures], rows)
