@@ -48,7 +48,7 @@ def test_figures_render_with_expected_axes(tmp_path):
     ax = plots.length_vs_time([probe, field], scaled=True).axes[0]
     assert ax.get_xlabel() == "t / τ_α" and ax.get_ylabel() == "length (σ)"
     assert list(ax.lines[-1].get_xdata()) == [10.0] and list(ax.lines[-1].get_ydata()) == [3.0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T=1", "T=0.5 measured field"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T=1 learned", "T=0.5 measured field"]
 
 
 def test_figures_change_no_global_state(tmp_path):

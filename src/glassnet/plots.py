@@ -206,6 +206,7 @@ def length_vs_time(probes, experiment: str = "ablation", scaled: bool = False):
     lines = (("length_" + experiment, "times", "length", "length_err", "-", ""),
              ("field_length_measured", "data_times", "xi", "xi_err", "--", " measured field"),
              ("field_length_predicted", "times", "xi", "xi_err", ":", " predicted field"))
+    fields = any(p.get(key) for p in probes for key, *_ in lines[1:])
     for i, probe in enumerate(probes):
         colour = f"C{i}"
         unit = float(probe.get("tau_alpha") or 1.0) if scaled else 1.0
@@ -213,18 +214,19 @@ def length_vs_time(probes, experiment: str = "ablation", scaled: bool = False):
             lengths = probe.get(key)
             if not lengths:
                 continue
+            what = what or (" learned" if fields else "")
             times = np.asarray(probe.get(time_key) or range(len(lengths)), float) / unit
             order = np.argsort(times)                   # files may list times out of order (T=0.44's 1/e time)
             lengths, times = [lengths[k] for k in order], times[order]
             y = np.array([x[value] for x in lengths], float)
             ax.errorbar(times, y, yerr=[x[error] for x in lengths], color=colour, linestyle=style, marker="o",
-                        capsize=3, mfc="white" if what else colour, label=probe.get("label", "") + what)
+                        capsize=3, mfc=colour if style == "-" else "white", label=probe.get("label", "") + what)
             capped = np.array([bool(x.get("capped")) for x in lengths])
             if capped.any():
                 ax.plot(times[capped], y[capped], "o", color=colour, mfc="none", markersize=11)
     ax.set_xscale("log")
     ax.set_xlabel("t / τ_α" if scaled else "time t (τ)")
-    ax.set_ylabel("learned length (σ)" if all(p.get(f"length_{experiment}") for p in probes) else "length (σ)")
+    ax.set_ylabel("length (σ)" if fields else "learned length (σ)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return fig
