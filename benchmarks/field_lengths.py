@@ -1,7 +1,7 @@
 """The physical length of issue 19: the decay length of the spatial correlation of the propensity field, measured
 and predicted, per time and temperature.
 
-    python benchmarks/field_lengths.py --out-dir runs/field_lengths [--network ka-all]
+    python benchmarks/field_lengths.py --out-dir runs/field_lengths [--network ka-all] [--more FILE.h5 ...]
 
 For every state point with 30-replica test configurations (data/reference: T = 1.0, 0.8, 0.64, 0.56 at N = 1000,
 L = 9.4 sigma) and the published T = 0.44 configuration (N = 4096, L = 15.0 sigma; ../shared), per time: the decay
@@ -25,8 +25,9 @@ SETS = {1.0: ["ka-T1.00.h5"], 0.8: ["ka-T0.80.h5"], 0.64: ["ka-T0.64.h5", "ka-T0
 BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
 
 
-def _sets(bapst):
-    """(T, test configurations, tau_alpha in tau) per state point."""
+def _sets(bapst, more=()):
+    """(T, test configurations, tau_alpha in tau) per state point; ``more``: further glassnet files, one state
+    point each (e.g. N = 4096 test sets)."""
     from glassnet.formats import read_configurations, read_labelled
     from glassnet.formats.bapst import load_bapst_pickle
     from glassnet.formats.hdf5 import read_dataset
@@ -35,6 +36,9 @@ def _sets(bapst):
     for t, files in SETS.items():
         tau = float(read_dataset(REF / files[0]).metadata["tau_alpha"])
         out.append((t, read_labelled([REF / f for f in files], "test"), tau))
+    for path in more:
+        meta = read_dataset(path).metadata
+        out.append((float(meta["temperature"]), read_labelled(path, "test"), float(meta["tau_alpha"])))
     if Path(bapst).exists():
         d = load_bapst_pickle(bapst)
         out.append((0.44, read_configurations(bapst), float(np.asarray(d["time"])[d["time_indices"][-1]])))
@@ -48,6 +52,7 @@ def main():
     ap.add_argument("--out-dir", default="runs/field_lengths")
     ap.add_argument("--network", default="ka-all", help="a time-conditioned network (predicts at the data's times)")
     ap.add_argument("--bapst", default=str(BAPST_T044), help="the published T=0.44 configuration")
+    ap.add_argument("--more", nargs="+", default=[], help="further glassnet .h5 files (their test split), e.g. N=4096")
     args = ap.parse_args()
     from glassnet import plots
     from glassnet.analysis import field_length
@@ -60,7 +65,7 @@ def main():
     print(f"| T | N (L, sigma) | test configurations | t (tau) | t / tau_alpha | xi measured (sigma) | "
           f"xi predicted by {args.network} (sigma) |")
     print("|---|---|---|---|---|---|---|")
-    for temp, configs, tau in _sets(args.bapst):
+    for temp, configs, tau in _sets(args.bapst, args.more):
         times = [float(x) for x in configs[0].times]
         for c in configs:
             c.metadata.setdefault("temperature", temp)
@@ -70,7 +75,8 @@ def main():
             cells = [f"{x['xi']:.2f} +- {x['xi_err']:.2f}{'*' if x['capped'] else ''}" for x in (m, p)]
             print(f"| {temp:g} | {configs[0].n} ({configs[0].box[0]:.1f}) | {len(configs)} | {t:.4g} | {t / tau:.3g} | "
                   f"{cells[0]} | {cells[1]} |", flush=True)
-        records.append({"label": f"T={temp:g}", "temperature": temp, "tau_alpha": tau, "times": times,
+        label = f"T={temp:g}" + (f", N={configs[0].n}" if args.more else "")
+        records.append({"label": label, "temperature": temp, "tau_alpha": tau, "times": times,
                         "data_times": times, "n": configs[0].n, "box": float(configs[0].box[0]),
                         "field_length_measured": measured, "field_length_predicted": predicted,
                         "network": args.network})
