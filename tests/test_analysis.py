@@ -104,11 +104,12 @@ def test_field_length_of_measured_and_shuffled_propensity(test_large, reference_
     from conftest import bapst_configuration
 
     c = bapst_configuration(test_large)                  # T=0.44, N=4096
-    xi = [x["xi"] for x in field_length([c])]
+    xi = [x["xi"] for x in field_length([c], [c.targets[[0, -1]].T])]       # t = 0.132 and tau_alpha
     assert xi[0] < 0.4 and 1.5 < xi[-1] < 8.0, xi
     rng = np.random.default_rng(0)
-    shuffled = [replace(c, targets=np.array([rng.permutation(t) for t in c.targets]))]
-    assert field_length(shuffled)[-1]["xi"] < 0.4
-    t064 = field_length(reference_configs, [x.targets.T for x in reference_configs])      # T=0.64, N=1000
-    assert t064[0]["n_configs"] == len(reference_configs) and all(np.isfinite(x["xi_err"]) for x in t064)
-    assert t064[-1]["xi"] > 1.5 * t064[2]["xi"], [x["xi"] for x in t064]
+    shuffled = [replace(c, targets=np.array([rng.permutation(c.targets[-1]) for _ in range(3)]))]
+    assert all(x["xi"] < 0.4 for x in field_length(shuffled))
+    few = reference_configs[:4]                                               # T=0.64, N=1000
+    t064 = field_length(few, [x.targets[[2, 5]].T for x in few])             # t = 1.65 and 52 tau
+    assert t064[0]["n_configs"] == len(few) and all(np.isfinite(x["xi_err"]) for x in t064)
+    assert t064[1]["xi"] > 1.5 * t064[0]["xi"], [x["xi"] for x in t064]

@@ -205,8 +205,8 @@ def correlation_length(r, c, r_min: float = 1.0, r_max: float | None = None, box
     Args:
         r, c: bin centres (sigma) and C(r), e.g. from :func:`spatial_correlation` (NaN bins are skipped).
         box_length: the box length L (sigma); sets ``capped``.
-        floor: a fitted correlation A exp(-r_min / xi) below this at r_min is no correlation: xi = 0 (a fit to
-            noise alone returns any length).
+        floor: a fitted decay (the fitted C at the first bin minus at the last) below this is no correlation:
+            xi = 0 (a fit to noise alone returns any length, trading A against B).
 
     Returns:
         dict with ``xi`` and its fit standard error ``xi_err`` (sigma), ``amplitude`` A, ``offset`` B, the fitted
@@ -234,7 +234,7 @@ def correlation_length(r, c, r_min: float = 1.0, r_max: float | None = None, box
         return out
     err = np.sqrt(np.diag(cov)) if np.all(np.isfinite(cov)) else np.full(3, np.nan)
     out.update(xi=float(p[1]), xi_err=float(err[1]), amplitude=float(p[0]), offset=float(p[2]))
-    if p[0] * np.exp(-r[0] / p[1]) < floor:
+    if p[0] * (np.exp(-r[0] / p[1]) - np.exp(-r[-1] / p[1])) < floor:
         out.update(xi=0.0, xi_err=float("nan"))
         return out
     out["capped"] = bool(box_length is not None and 3 * p[1] > 0.5 * box_length)
