@@ -79,14 +79,19 @@ def probe_warnings(probe: dict) -> list[str]:
             if probe.get("reach") is not None and x["shell"] >= probe["reach"]:
                 out.append(f"{experiment} at {when}: the learned shell {x['shell']} reaches the network's reach "
                            f"({probe['reach']} message-passing steps): the architecture caps it")
+    for what, t, x in _field_records(probe):
+        if x.get("capped"):
+            when = f"t={t:g}" if t is not None else "an output"
+            out.append(f"{what} propensity correlation at {when}: 3 x its decay length {x['xi']:.2f} sigma exceeds "
+                       f"half the box: the box does not resolve it")
+    return out
+
+
+def _field_records(probe: dict):
+    """(``measured`` or ``predicted``, time or None, length dict) for every field length of a probe dict."""
     for what, times in (("measured", probe.get("data_times")), ("predicted", probe.get("times"))):
         lengths = probe.get(f"field_length_{what}", [])
-        for t, x in zip(times or [None] * len(lengths), lengths):
-            if x.get("capped"):
-                when = f"t={t:g}" if t is not None else "an output"
-                out.append(f"{what} propensity correlation at {when}: 3 x its decay length {x['xi']:.2f} sigma exceeds "
-                           f"half the box: the box does not resolve it")
-    return out
+        yield from ((what, t, x) for t, x in zip(times or [None] * len(lengths), lengths))
 
 
 def field_length(configs, fields=None, species: int = 0, dr: float = 0.2, r_min: float = 1.0) -> list[dict]:
@@ -147,14 +152,9 @@ def field_lengths(predictor, configs) -> dict:
 
 def field_length_lines(probe: dict) -> list[str]:
     """One line per time of the measured and predicted decay lengths of a probe dict (see :func:`field_lengths`)."""
-    out = []
-    for what, times in (("measured", probe.get("data_times")), ("predicted", probe.get("times"))):
-        lengths = probe.get(f"field_length_{what}", [])
-        for t, x in zip(times or range(len(lengths)), lengths):
-            out.append(f"t={t:g}: decay length of the {what} propensity correlation {x['xi']:.2f} +- "
-                       f"{x['xi_err']:.2f} sigma ({x['n_configs']} configurations)"
-                       f"{' (the box does not resolve it)' if x['capped'] else ''}")
-    return out
+    return [f"{f't={t:g}' if t is not None else 'output'}: decay length of the {what} propensity correlation "
+            f"{x['xi']:.2f} +- {x['xi_err']:.2f} sigma ({x['n_configs']} configurations)"
+            f"{' (the box does not resolve it)' if x['capped'] else ''}" for what, t, x in _field_records(probe)]
 
 
 def learned_length(change: np.ndarray, shell_distance: np.ndarray, fraction: float = 0.1,
