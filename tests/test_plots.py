@@ -51,6 +51,31 @@ def test_figures_render_with_expected_axes(tmp_path):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T=1 learned", "T=0.5 measured field"]
 
 
+
+def test_learned_length_study_figure():
+    """Issue 19's figure: learned length against t / tau_alpha from ablation and perturbation, one curve per
+    temperature, and the relative change against shell at the shortest and longest time of the end temperatures."""
+    def probe(label, tau, decay):      # change falling as decay**n, faster at the first time
+        pert = [[[decay ** (n * (k + 1) / 2) for n in range(4)] for k in (1, 0)]]
+        length = [{"shell": s, "length": 1.5 * s, "length_err": 0.1} for s in (1, 3)]
+        return {"label": label, "tau_alpha": tau, "times": [1.0, 10.0], "shells": [0, 1, 2, 3],
+                "perturbation_mean": pert, "perturbation_sem": [[[0.0] * 4] * 2],
+                "length_ablation": length, "length_perturbation": length,
+                "data_times": [1.0, 10.0], "field_length_measured": [{"xi": 0.3, "xi_err": 0.1},
+                                                                     {"xi": 1.2, "xi_err": 0.2}]}
+    fig = plots.learned_length_study([probe("T=1", 1.0, 0.1), probe("T=0.8", 2.0, 0.3), probe("T=0.6", 10.0, 0.5)])
+    abl, pert, shells = fig.axes[:3]
+    assert abl.get_xlabel() == pert.get_xlabel() == "t / τ_α" and abl.get_ylabel() == "length (σ)"
+    # time scaled by each temperature's tau_alpha: T=0.6's two times sit at 0.1 and 1
+    learned = [line for line in abl.lines if line.get_linestyle() == "-" and line.get_marker() == "o"]
+    assert list(learned[2].get_xdata()) == [0.1, 1.0] and list(learned[2].get_ydata()) == [1.5, 4.5]
+    # relative change: 1 at shell 0, the highest and the lowest temperature at both ends of the time range
+    curves = [line for line in shells.lines if line.get_marker() == "o"]
+    assert len(curves) == 4 and all(line.get_ydata()[0] == 1.0 for line in curves)
+    assert [t.get_text() for t in shells.get_legend().get_texts()] == [
+        "T=1 t=1 τ", "T=1 t=10 τ", "T=0.6 t=1 τ", "T=0.6 t=10 τ"]
+    assert curves[0].get_ydata()[2] == 0.1 ** 2 and curves[1].get_ydata()[2] == 0.1 and shells.get_yscale() == "symlog"
+
 def test_figures_change_no_global_state(tmp_path):
     """Issue 15: importing or using glassnet.plots sets no backend and no rcParams, and opens no pyplot figure."""
     code = ("import matplotlib; raw = lambda: dict(dict.items(matplotlib.rcParams)); before = raw(); import glassnet.plots as p, numpy as np; "

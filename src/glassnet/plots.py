@@ -7,6 +7,8 @@
 3. :func:`shell_change`: prediction change against shell index, per dataset and timescale.
 4. :func:`length_vs_time`: the learned length against time, per dataset, beside the decay length of the
    measured and predicted propensity correlation.
+5. :func:`learned_length_study`: the learned length against t / tau_alpha at several temperatures, and the
+   relative change against shell at short and long times (Bapst et al. 2020, Fig. 4).
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from matplotlib.figure import Figure
 
 from .evaluation import network_name
 
-__all__ = ["STYLE", "mobility_slice", "correlation_vs_time", "shell_change", "length_vs_time", "save"]
+__all__ = ["STYLE", "mobility_slice", "correlation_vs_time", "shell_change", "length_vs_time",
+           "learned_length_study", "save"]
 
 #: matplotlib settings of glassnet's figures, applied inside each function (no global state is changed)
 STYLE = {"font.size": 10, "axes.labelsize": 11, "figure.dpi": 120}
@@ -202,10 +205,15 @@ def length_vs_time(probes, experiment: str = "ablation", scaled: bool = False):
     ``scaled``: time in units of each probe's ``tau_alpha`` (tau) instead of tau.
     """
     fig, axes = _subplots((5.6, 4.2))
-    ax = axes[0, 0]
+    _draw_lengths(axes[0, 0], probes, experiment, scaled)
+    return fig
+
+
+def _draw_lengths(ax, probes, experiment: str, scaled: bool, predicted: bool = True):
+    """The lines of :func:`length_vs_time` on ``ax`` (``predicted``: also the predicted field's length)."""
     lines = (("length_" + experiment, "times", "length", "length_err", "-", ""),
              ("field_length_measured", "data_times", "xi", "xi_err", "--", " measured field"),
-             ("field_length_predicted", "times", "xi", "xi_err", ":", " predicted field"))
+             ("field_length_predicted", "times", "xi", "xi_err", ":", " predicted field"))[:3 if predicted else 2]
     fields = any(p.get(key) for p in probes for key, *_ in lines[1:])
     for i, probe in enumerate(probes):
         colour = f"C{i}"
@@ -227,6 +235,36 @@ def length_vs_time(probes, experiment: str = "ablation", scaled: bool = False):
     ax.set_xscale("log")
     ax.set_xlabel("t / τ_α" if scaled else "time t (τ)")
     ax.set_ylabel("length (σ)" if fields else "learned length (σ)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+@_styled
+def learned_length_study(probes):
+    """The figure of Bapst et al.'s claim, one probe per temperature (highest first): the learned length (sigma)
+    against t / tau_alpha from shell ablation and from perturbation, beside the measured field's decay length
+    (dashed), and the relative change of the prediction against shell (change / change at shell 0,
+    perturbation) at the shortest (solid) and the longest (dashed) time of the highest and the lowest
+    temperature. Probes need ``tau_alpha`` (tau)."""
+    fig, axes = _subplots((16.5, 4.6), ncols=3)
+    for ax, experiment in zip(axes[0, :2], ("ablation", "perturbation")):
+        _draw_lengths(ax, probes, experiment, scaled=True, predicted=False)
+        ax.set_title(f"learned length, {'shells > n removed' if experiment == 'ablation' else 'shells > n pushed out'}")
+    ax = axes[0, 2]
+    ends = [(0, probes[0])] + ([(len(probes) - 1, probes[-1])] if len(probes) > 1 else [])
+    for i, probe in ends:
+        mean = np.asarray(probe["perturbation_mean"][0], float)     # (K, S), the first push
+        sem = np.asarray(probe["perturbation_sem"][0], float)
+        times = probe.get("times") or list(range(len(mean)))
+        for k, style in ((0, "-"), (len(mean) - 1, "--")):
+            ax.errorbar(probe["shells"], mean[k] / mean[k][0], yerr=sem[k] / mean[k][0], color=f"C{i}",
+                        linestyle=style, marker="o", capsize=2,
+                        label=f"{probe.get('label', '')} t={times[k]:.3g} τ")
+    ax.axhline(0.1, color="grey", linewidth=0.8)
+    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set_xlabel("shell index n")
+    ax.set_ylabel("|Δ prediction| / |Δ at shell 0|, shells > n pushed out")
+    ax.set_title("how far the network looks: short (solid) and long (dashed) times")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return fig
