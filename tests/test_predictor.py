@@ -26,6 +26,23 @@ def test_quench_on_the_fly_and_per_type_scale(reference_configs, tmp_path):
     assert pred.output_index == [0, 1]
 
 
+
+def test_a_model_without_inherent_inputs_is_not_quenched(reference_configs, tmp_path):
+    """A network that reads only the given configuration's forces gets them from one force evaluation: the same
+    prediction as with the stored inherent state, and the positions it is given are the configuration's own."""
+    from glassnet.forcefield import reference_energy_forces
+
+    torch.manual_seed(2)
+    model = EquivariantGN(EquivariantConfig(hidden=8, layers=1, n_outputs=2, inherent=False))
+    assert not model.needs_inherent and model.needs_forces
+    assert EquivariantGN(EquivariantConfig(hidden=8, layers=1)).needs_inherent
+    save_checkpoint(tmp_path / "f.pt", model, {})
+    pred, c = Predictor(tmp_path / "f.pt"), reference_configs[3]
+    given = pred.with_inherent(replace(c, inherent=None)).inherent
+    assert np.allclose(given.forces, reference_energy_forces(c.positions, c.types, c.box)[1], atol=1e-9)
+    assert np.array_equal(given.positions, c.positions) and given.ftol == np.inf
+    assert np.abs(pred.predict(c) - pred.predict(replace(c, inherent=None))).max() < 1e-5
+
 def test_ensemble_is_the_mean_and_must_agree(reference_configs, tmp_path):
     c = reference_configs[0]
     for seed in (0, 1):

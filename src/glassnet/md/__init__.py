@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from importlib import import_module
 
+import numpy as np
+
 from ..core import InherentState, SimulationError
 from .base import Engine, Thermo
 
-__all__ = ["ENGINES", "DEFAULT_ENGINE", "INHERENT_FTOL", "Engine", "Thermo", "engine_class",
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "INHERENT_FTOL", "Engine", "Thermo", "engine_class", "unquenched_state",
            "create_engine", "available_engines", "inherent_state", "inherent_states"]
 
 #: engine name -> "module:class" (imported on first use, so an engine's library loads only when needed)
@@ -67,6 +69,16 @@ def inherent_state(positions, types, box, ftol: float = INHERENT_FTOL, engine: s
     """
     with create_engine(positions, types, box, engine) as sim:
         return sim.inherent_state(ftol=ftol, style=style, pre_ftol=pre_ftol)
+
+
+def unquenched_state(positions, types, box, engine: str | None = None) -> InherentState:
+    """The forces of a configuration without a quench, as an :class:`~glassnet.core.InherentState` whose positions
+    and per-particle energies are the configuration's own (``ftol`` inf: not quenched), for models that read only
+    the forces (epsilon/sigma)."""
+    with create_engine(positions, types, box, engine) as sim:
+        forces = np.asarray(sim.forces, np.float64)
+        return InherentState(np.asarray(positions, np.float64), sim.per_particle_energy, forces,
+                             float(np.linalg.norm(forces, axis=1).max()), float("inf"))
 
 
 def inherent_states(configurations, ftol: float = INHERENT_FTOL, engine: str | None = None,

@@ -67,6 +67,8 @@ class GlassModel(nn.Module):
 
     #: the model's inputs read the inherent state (quench configurations first)
     needs_inherent: bool = False
+    #: the model's inputs read the forces of the given configuration (one force evaluation, no quench)
+    needs_forces: bool = False
     #: outputs are exactly invariant under rotations and reflections (no augmentation needed)
     invariant: bool = False
 

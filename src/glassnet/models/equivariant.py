@@ -260,8 +260,14 @@ class EquivariantGN(GlassModel):
     features and outputs are invariant under every rotation and reflection (no augmentation needed).
     """
 
-    needs_inherent = True
+    needs_forces = True
     invariant = True
+
+    @property
+    def needs_inherent(self) -> bool:
+        """Whether the inputs read the quenched state (without ``inherent``, ``multiscale`` and ``basin`` only
+        the given configuration's forces are read: no quench)."""
+        return bool(self.config.inherent or self.config.multiscale or self.config.basin)
 
     def __init__(self, config: EquivariantConfig = EquivariantConfig()):
         super().__init__()

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core import Configuration, ModelError, check_neighbours, check_overlaps, number_density
 from ..formats import as_configuration
-from ..md import inherent_state
+from ..md import inherent_state, unquenched_state
 from ..models import compiled, predict_tensors
 from ..pretrained import resolve
 from .checkpoint import load_checkpoint
@@ -100,11 +100,17 @@ class Predictor:
         return list(range(self.model.config.n_outputs)) if idx is None else list(idx)
 
     def with_inherent(self, config: Configuration) -> Configuration:
-        """The configuration with its inherent state, quenched here (MD engine) if a member needs it."""
-        if config.inherent is not None or not any(m.needs_inherent for m, *_ in self.members):
+        """The configuration with its inherent state, quenched here (MD engine) if a member needs it; if the
+        members read only the given configuration's forces, those (one force evaluation, no quench)."""
+        if config.inherent is not None:
             return config
-        return replace(config, inherent=inherent_state(config.positions, config.types, config.box,
-                                                       engine=self.engine))
+        if any(m.needs_inherent for m, *_ in self.members):
+            return replace(config, inherent=inherent_state(config.positions, config.types, config.box,
+                                                           engine=self.engine))
+        if any(m.needs_forces for m, *_ in self.members):
+            return replace(config, inherent=unquenched_state(config.positions, config.types, config.box,
+                                                             engine=self.engine))
+        return config
 
     @property
     def any_time(self) -> bool:

@@ -118,7 +118,7 @@ class _Sample:
     types."""
 
     def __init__(self, config: Configuration, model, device, output_index=None, grid=None):
-        if model.needs_inherent and config.inherent is None:
+        if (model.needs_inherent or model.needs_forces) and config.inherent is None:
             raise ModelError("this model needs inherent states: add them with `glassnet inherent-states "
                              "FILE` (or glassnet.propensity.add_inherent_states)")
         self.tensors = model.tensors(config.positions, config.types, config.box, config.inherent, device,
