@@ -98,6 +98,7 @@ def study(name: str, checkpoint: str, t: float, configs, tau_alpha: float, args)
     result = {**probe.to_dict(pred.times, f"T={t:g}"), **field_lengths(pred, configs)}
     return {**result, "network": name, "temperature": t, "tau_alpha": tau_alpha, "n_test": len(configs),
             "n_particles": len(configs[0].types), "r": scores["mean"].tolist(), "r_err": scores["std"].tolist(),
+            "outputs": [int(k) for k in scores["outputs"]],
             "ceiling": ceiling.tolist()}
 
 
@@ -115,14 +116,15 @@ def tables(results: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|---|---|"]
     for res in results:
         measured = dict(zip(np.round(res["data_times"], 6), res["field_length_measured"]))
+        scored = dict(zip(res.get("outputs", range(len(res["r"]))), zip(res["r"], res["ceiling"])))
         for k, t in enumerate(res["times"] or [None]):
             xm = measured.get(round(t, 6)) if t is not None else None
             xp = res["field_length_predicted"][k]
+            r, ceiling = scored.get(k, (np.nan, np.nan))    # outputs beyond the data's times are not scored
             star = lambda x: "*" if x["capped"] else ""  # noqa: E731
             lines.append(
                 f"| {res['network']} | {res['temperature']:g} | {res['n_particles']} ({res['n_test']}) | {t:g} | "
-                f"{t / res['tau_alpha']:.3g} | {res['r'][k]:.3f} [{res['r'][k] / res['ceiling'][k]:.2f}] "
-                f"({res['ceiling'][k]:.3f}) | {_cell(res['length_ablation'][k])} | "
+                f"{t / res['tau_alpha']:.3g} | {r:.3f} [{r / ceiling:.2f}] ({ceiling:.3f}) | {_cell(res['length_ablation'][k])} | "
                 f"{_cell(res['length_perturbation'][k])} | "
                 + (f"{xm['xi']:.2f} +- {xm['xi_err']:.2f}{star(xm)}" if xm else "") + " | "
                 f"{xp['xi']:.2f} +- {xp['xi_err']:.2f}{star(xp)} |")

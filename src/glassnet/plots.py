@@ -263,8 +263,8 @@ def learned_length_study(probes):
     ax.axhline(0.1, color="grey", linewidth=0.8)
     ax.set_yscale("symlog", linthresh=1e-3)
     ax.set_xlabel("shell index n")
-    ax.set_ylabel("|Δ prediction| / |Δ at shell 0|, shells > n pushed out")
-    ax.set_title("how far the network looks: short (solid) and long (dashed) times")
+    ax.set_ylabel("|Δ prediction| / |Δ at shell 0| (pushed out)")
+    ax.set_title("short (solid) and long (dashed) times")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return fig
