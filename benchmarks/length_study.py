@@ -11,12 +11,11 @@ length is the network's own and needs no quench of a perturbed configuration), `
 thread, seed ``--seed``. Beside them the faithful published architecture where one exists: ``ka-T0.64-bapst``,
 ``ka-T0.56-bapst`` (7 core steps, trained here) and the released network ``bapst-T0.44`` (t = 0.132 only).
 
-Test data (N = 4096, L = 15.0 sigma, 30 replicas): ``data/reference/ka4096-T1.00.h5`` and, in ``--data-dir``,
-``ka4096-T0.64.h5`` and ``ka4096-T0.56.h5`` (commands in data/reference/README.md), and the published T = 0.44
-configuration (../shared). Per network and time: Pearson r on A, the noise ceiling, r / ceiling; the shell probe
+Test data (N = 4096, L = 15.0 sigma, 30 replicas): ``data/reference/ka4096-T1.00.h5``, ``ka4096-T0.64.h5`` and
+``ka4096-T0.56.h5`` (commands in data/reference/README.md), and the published T = 0.44 configuration (../shared). Per network and time: Pearson r on A, the noise ceiling, r / ceiling; the shell probe
 (ablation and a 0.1 sigma perturbation, shells 0..``--shells``-1, ``--marked`` A particles per test configuration,
 bootstrap errors over them); the learned shell and length (10% of the change at shell 0); xi of the measured and
-the predicted field. Prints markdown tables; writes ``study.json``, one probe JSON per (network, data) and
+the predicted field. Prints markdown tables; writes one probe JSON per (network, temperature) and
 ``length_study.png``.
 """
 import argparse
@@ -33,16 +32,11 @@ from pooled_temperatures import ISO, SINGLE, _single_run, _valid  # noqa: E402  
 
 ROOT = Path(__file__).resolve().parents[1]
 BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
-#: N = 4096 test sets: committed (data/reference) or in --data-dir
-TEST = {1.0: ROOT / "data/reference/ka4096-T1.00.h5", 0.64: ROOT / "data/reference/ka4096-T0.64.h5",
-        0.56: ROOT / "data/reference/ka4096-T0.56.h5"}
+#: N = 4096 test sets (committed)
+TEST = {t: ROOT / f"data/reference/ka4096-T{t:.2f}.h5" for t in (1.0, 0.64, 0.56)}
 FAITHFUL = {0.64: "ka-T0.64-bapst", 0.56: "ka-T0.56-bapst"}
 LAYERS = 7
 ORIGINS = 25
-
-
-def _path(p, data: Path) -> Path:
-    return Path(p) if Path(p).is_absolute() else data / p
 
 
 def train(t: float, data: Path, out: Path, steps: int, seed: int) -> Path:
@@ -69,7 +63,7 @@ def networks(t: float, out: Path) -> list[tuple[str, str]]:
     return own + ([(faithful, faithful)] if faithful else [])
 
 
-def test_set(t: float, data: Path):
+def test_set(t: float):
     """(test configurations, tau_alpha in tau) of the N = 4096 set at ``t``."""
     from glassnet.formats import read_configurations, read_labelled
     from glassnet.formats.bapst import load_bapst_pickle
@@ -78,8 +72,7 @@ def test_set(t: float, data: Path):
     if t == 0.44:        # the published configuration; its last labelled time is the 1/e crossing of F_s
         d = load_bapst_pickle(BAPST_T044)
         return read_configurations(BAPST_T044), float(np.asarray(d["time"])[d["time_indices"][-1]])
-    path = _path(TEST[t], data)
-    return read_labelled([path], "test"), float(read_dataset(path).metadata["tau_alpha"])
+    return read_labelled([TEST[t]], "test"), float(read_dataset(TEST[t]).metadata["tau_alpha"])
 
 
 def study(name: str, checkpoint: str, t: float, configs, tau_alpha: float, args) -> dict:
@@ -133,7 +126,7 @@ def tables(results: list[dict]) -> str:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default="data", help="folder of the single-run files and N = 4096 test sets")
+    ap.add_argument("--data-dir", default="data", help="folder of the single-run training files")
     ap.add_argument("--out-dir", default="runs/length_study")
     ap.add_argument("--temperatures", type=float, nargs="+", default=[*sorted(TEST, reverse=True), 0.44],
                     help="1.0, 0.64, 0.56 (reach7 and faithful) and 0.44 (the released network only)")
@@ -159,7 +152,7 @@ def main():
 
     results = []
     for t in args.temperatures:
-        configs, tau_alpha = test_set(t, data)
+        configs, tau_alpha = test_set(t)
         for name, checkpoint in networks(t, out):
             if args.networks and name not in args.networks:
                 continue
