@@ -117,6 +117,10 @@ def test_cli_inherent_states_train_evaluate(reference_configs, tmp_path, capsys)
              "--eval-every", "2", "--hidden", "8", "--mp-steps", "1", "--quiet"]
     assert main(train) == 2
     assert "glassnet inherent-states" in capsys.readouterr().err
+    # a forces-only model needs no quench: one force call per configuration (issue 29)
+    assert main(train[:5] + [str(tmp_path / "forces")] + train[6:] + ["--no-inherent"]) == 0
+    forces_only = load_checkpoint(tmp_path / "forces" / "best.pt")[1]
+    assert forces_only["model_config"]["inherent"] is False and forces_only["step"] > 0
     assert main(["inherent-states", str(path), "--quiet"]) == 0
     assert main(train) == 0
     meta = load_checkpoint(out / "best.pt")[1]

@@ -13,7 +13,7 @@ from ..models import compiled, predict_tensors
 from ..pretrained import resolve
 from .checkpoint import load_checkpoint
 
-__all__ = ["Predictor", "DENSITY_RTOL", "TEMPERATURE_TOL"]
+__all__ = ["Predictor", "with_model_state", "DENSITY_RTOL", "TEMPERATURE_TOL"]
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,19 @@ log = logging.getLogger(__name__)
 DENSITY_RTOL = 0.05
 #: likewise for a recorded temperature further than this (epsilon/k_B) from every training temperature
 TEMPERATURE_TOL = 0.02
+
+
+def with_model_state(config: Configuration, models, engine: str | None = None) -> Configuration:
+    """The configuration with what the models read beside its positions: its inherent state, quenched here
+    (MD engine) if a model needs it and the configuration has none; if they read only the given
+    configuration's forces, those (one force evaluation, no quench); otherwise the configuration as it is."""
+    if config.inherent is not None:
+        return config
+    if any(m.needs_inherent for m in models):
+        return replace(config, inherent=inherent_state(config.positions, config.types, config.box, engine=engine))
+    if any(m.needs_forces for m in models):
+        return replace(config, inherent=unquenched_state(config.positions, config.types, config.box, engine=engine))
+    return config
 
 
 class Predictor:
@@ -100,17 +113,8 @@ class Predictor:
         return list(range(self.model.config.n_outputs)) if idx is None else list(idx)
 
     def with_inherent(self, config: Configuration) -> Configuration:
-        """The configuration with its inherent state, quenched here (MD engine) if a member needs it; if the
-        members read only the given configuration's forces, those (one force evaluation, no quench)."""
-        if config.inherent is not None:
-            return config
-        if any(m.needs_inherent for m, *_ in self.members):
-            return replace(config, inherent=inherent_state(config.positions, config.types, config.box,
-                                                           engine=self.engine))
-        if any(m.needs_forces for m, *_ in self.members):
-            return replace(config, inherent=unquenched_state(config.positions, config.types, config.box,
-                                                             engine=self.engine))
-        return config
+        """The configuration with what its members read: see :func:`with_model_state`."""
+        return with_model_state(config, [m for m, *_ in self.members], self.engine)
 
     @property
     def any_time(self) -> bool:

@@ -26,6 +26,7 @@ from ..graph import CUBE_SYMMETRIES
 from ..models import ARCHITECTURES, ModelConfig, architecture_of, compiled, pick_device, predict_tensors
 from ..observables import pearson_r
 from .checkpoint import read_payload, save_checkpoint, versions
+from .predictor import with_model_state
 
 __all__ = ["TrainConfig", "RECIPES", "Trainer", "train", "label_times"]
 
@@ -118,9 +119,11 @@ class _Sample:
     types."""
 
     def __init__(self, config: Configuration, model, device, output_index=None, grid=None):
-        if (model.needs_inherent or model.needs_forces) and config.inherent is None:
+        if model.needs_inherent and config.inherent is None:
             raise ModelError("this model needs inherent states: add them with `glassnet inherent-states "
-                             "FILE` (or glassnet.propensity.add_inherent_states)")
+                             "FILE` (or glassnet.propensity.add_inherent_states), or train one without "
+                             "inherent-state inputs (--no-inherent)")
+        config = with_model_state(config, [model])      # a forces-only model: one force call, no quench
         self.tensors = model.tensors(config.positions, config.types, config.box, config.inherent, device,
                                      temperature=config.metadata.get("temperature"))
         self.types = np.asarray(config.types)
