@@ -83,3 +83,30 @@ def test_single_run_labels_share_the_chain_and_resume(tmp_path):
     with pytest.raises(ParameterError, match=r"other parameters: n_runs=2 \(now 3\)"):
         simulate_single(SingleRunSpec(n_runs=3, n_origins=4, origin_spacing=2.0, **common), tmp_path / "single",
                         workers=1, progress=False)
+
+
+def test_states_spaced_in_tau_for_short_horizon_labels(tmp_path):
+    """``spacing`` (tau) sets the NVT time between states instead of tau_alpha multiples: states 1 tau apart
+    at T=1 have moved far less than states 6 tau apart (the same chain start), and a file records the field
+    only when it is set (files made without it keep their bytes)."""
+    from glassnet.propensity.chain import state_file
+    from glassnet.propensity.spec import MIN_SPACING, PRESETS
+
+    common = dict(temperature=1.0, n=300, times=(0.165,), n_configs=2, splits=(2, 0, 0), n_replicas=2,
+                  tau_alpha=1.2, equilibration_taus=2.0, min_equilibration=5.0, seed=3)
+    msd = {}
+    for spacing in (1.0, 6.0):
+        spec = DatasetSpec(spacing=spacing, **common)
+        assert spec.record()["spacing"] == spacing and spec.state_spacing(1.2) == spacing
+        simulate_iso(spec, tmp_path / str(spacing), workers=1, progress=False)
+        a, b = (np.load(state_file(tmp_path / str(spacing), k))["positions"] for k in (1, 2))
+        assert np.array_equal(a, np.load(state_file(tmp_path / "1.0", 1))["positions"])   # same first state
+        box = (300 / 1.2) ** (1 / 3)
+        d = (b - a + box / 2) % box - box / 2
+        msd[spacing] = float((d ** 2).sum(axis=1).mean())
+    assert 0.05 < msd[1.0] < msd[6.0] / 3          # diffusive at T=1: D ~ 0.1 sigma^2/tau per dimension
+    assert "spacing" not in DatasetSpec(**{**common, "n_configs": 2}).record()
+    assert DatasetSpec(**common).state_spacing(1.2) == pytest.approx(1.2)
+    assert PRESETS["short-T0.64"].spacing == 4.0 and max(PRESETS["short-T0.64"].times) == 1.65
+    with pytest.raises(ParameterError, match="spacing=0.5"):
+        DatasetSpec(spacing=MIN_SPACING / 2, **{k: v for k, v in common.items()})

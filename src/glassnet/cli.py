@@ -153,7 +153,8 @@ def _cmd_simulate(args) -> int:
                           times=args.times, dt=args.dt, seed=args.seed,
                           equilibration_taus=args.equilibration_taus, tau_alpha=args.tau_alpha,
                           splits=tuple(args.splits) if args.splits else None, n_runs=args.runs,
-                          n_origins=args.origins, origin_spacing=args.origin_spacing, split=args.split)
+                          n_origins=args.origins, origin_spacing=args.origin_spacing, split=args.split,
+                          spacing=args.spacing)
     if spec.protocol == "iso":
         what = (f"{spec.n_configs} configurations {spec.splits} (train/valid/test), {spec.n_replicas} "
                 "iso-configurational replicas")
@@ -552,6 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("--seed", type=int, help="base seed of every random choice (default: the preset's)")
     si.add_argument("--equilibration-taus", type=float, help="NVT equilibration in units of tau_alpha")
     si.add_argument("--tau-alpha", type=float, help="use this tau_alpha (tau) instead of measuring it")
+    si.add_argument("--spacing", type=float, help="time between equilibrated states (tau) instead of the "
+                    "preset's tau_alpha multiple (dense short-horizon labels; >= 1 tau)")
     si.add_argument("--runs", type=int, help="single-run presets: independent NVE runs")
     si.add_argument("--origins", type=int, help="single-run presets: labelled time origins per run")
     si.add_argument("--origin-spacing", type=float, help="single-run presets: time between origins (tau)")

@@ -2,7 +2,7 @@
 
 A pilot melts a KA system, quenches it to T and measures tau_alpha from F_s(q, t) of the A particles;
 then NVT (Nose-Hoover) segments of ``equilibration_taus`` x tau_alpha (the first, at least
-``min_equilibration`` tau) and ``spacing_taus`` x tau_alpha (the others) give C states, each a pure
+``min_equilibration`` tau) and ``spacing_taus`` x tau_alpha (the others; or ``spacing`` tau) give C states, each a pure
 function of the seed and the saved double-precision state before it. A protocol turns each state into
 labels with its own work units; :func:`run_chain` submits whatever is missing, overlapping the chain
 with the protocol's work on the workers, and saves every finished piece atomically so a killed job
@@ -115,7 +115,7 @@ def run_chain(spec, parts: Path, n_states: int, client, bar, submit_work: Callab
 
     def submit_segment(k, state, tau):
         duration = max(spec.equilibration_taus * tau, spec.min_equilibration) if k == 0 \
-            else spec.spacing_taus * tau
+            else spec.state_spacing(tau)
         fut = client.submit(_segment_task, spec, state["positions"], state["velocities"], duration,
                             engine, pure=False)
         futures[fut] = ("segment", k + 1)

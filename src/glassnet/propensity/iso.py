@@ -18,7 +18,7 @@ through :mod:`glassnet.md` only.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -183,7 +183,7 @@ def _assemble(job: _Job) -> Dataset:
         "temperature": spec.temperature, "density": spec.density, "n_particles": spec.n,
         "dt": spec.dt, "n_replicas": spec.n_replicas, "seed": spec.seed,
         "thermostat": "Nose-Hoover chain (LAMMPS fix nvt), Tdamp 0.5 tau, for sampling; NVE replicas",
-        "spec": asdict(spec), "glassnet_version": __version__, f"{eng.name}_version": eng.version(),
+        "spec": spec.record(), "glassnet_version": __version__, f"{eng.name}_version": eng.version(),
         "q": spec.q, "fs_times": sample_t.tolist(), "fs_mean": fs_mean.tolist(),
         "is_values": IS_VALUES.tolist(), "is_times": is_times.tolist(),
         "tau_alpha": float(is_times[-1]), "tau_alpha_pilot": float(pilot["tau_alpha_pilot"]),

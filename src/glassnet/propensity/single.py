@@ -9,7 +9,6 @@ displacements d_i(t) = |r_i(s_j + t) - r_i(s_j)| at the label times: one traject
 """
 from __future__ import annotations
 
-from dataclasses import asdict
 
 import numpy as np
 
@@ -107,7 +106,7 @@ def simulate_single(spec: SingleRunSpec, parts, scheduler: str | None = None, wo
         "dt": spec.dt, "n_replicas": 1, "seed": spec.seed, "protocol": spec.protocol,
         "n_runs": spec.n_runs, "n_origins": spec.n_origins, "origin_spacing": spec.origin_spacing,
         "thermostat": "Nose-Hoover chain (LAMMPS fix nvt), Tdamp 0.5 tau, for the starting states; NVE runs",
-        "spec": asdict(spec), "glassnet_version": __version__, f"{eng.name}_version": eng.version(),
+        "spec": spec.record(), "glassnet_version": __version__, f"{eng.name}_version": eng.version(),
         "q": spec.q, "tau_alpha": float(pilot["tau_alpha_pilot"]),
         "tau_alpha_pilot": float(pilot["tau_alpha_pilot"]),
         "md_time_per_run": spec.md_time(),

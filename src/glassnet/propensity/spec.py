@@ -11,7 +11,12 @@ from ..core import ParameterError
 from ..forcefield import MAX_CUTOFF
 from ..observables import Q_PEAK
 
-__all__ = ["check_state_point", "ChainSpec", "DatasetSpec", "SingleRunSpec", "PRESETS", "with_overrides", "half_decades", "spec_from_json"]
+__all__ = ["MIN_SPACING", "check_state_point", "ChainSpec", "DatasetSpec", "SingleRunSpec", "PRESETS", "with_overrides", "half_decades", "spec_from_json"]
+
+
+#: the shortest time (tau) between labelled configurations or states: a few collision times, below which
+#: two configurations of one trajectory are nearly the same structure
+MIN_SPACING = 1.0
 
 
 def half_decades(t0: float, t1: float) -> list[float]:
@@ -56,6 +61,9 @@ class ChainSpec:
         tau_alpha: tau_alpha (tau) to use instead of measuring it in the pilot (None: measure).
         min_equilibration: lower bound on the equilibration time (tau).
         q: wave number of F_s (sigma^-1), at the first peak of S(q) for the A particles.
+        spacing: NVT time between states (tau) instead of ``spacing_taus`` x tau_alpha, for labels whose
+            horizon is far below tau_alpha (dense short-time sets); at least ``MIN_SPACING``. None: use
+            ``spacing_taus``.
     """
 
     temperature: float = 0.64
@@ -68,6 +76,10 @@ class ChainSpec:
     tau_alpha: float | None = None
     min_equilibration: float = 50.0
     q: float = Q_PEAK
+    spacing: float | None = None
+
+    #: fields added after glassnet 0.2, recorded only when set, so that a file made without them keeps its bytes
+    _OPTIONAL = ("spacing",)
 
     def _check_common(self) -> None:
         t = np.asarray(self.times, dtype=float)
@@ -81,9 +93,20 @@ class ChainSpec:
                 ("tau_alpha", self.tau_alpha, self.tau_alpha is None or self.tau_alpha > 0, "> 0 (tau)")):
             if not ok:
                 raise ParameterError(f"{name}={value}; expected {expected}")
+        if self.spacing is not None and not (np.isfinite(self.spacing) and self.spacing >= MIN_SPACING):
+            raise ParameterError(f"spacing={self.spacing}; expected >= {MIN_SPACING:g} tau (closer states are "
+                                 "nearly the same structure)")
+
+    def state_spacing(self, tau_alpha: float) -> float:
+        """NVT time (tau) between successive states of the chain, given the pilot's tau_alpha (tau)."""
+        return float(self.spacing) if self.spacing is not None else self.spacing_taus * tau_alpha
+
+    def record(self) -> dict:
+        """The spec's fields as recorded in a file (fields of :attr:`_OPTIONAL` only when set)."""
+        return {k: v for k, v in asdict(self).items() if not (k in self._OPTIONAL and v is None)}
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(self.record(), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str):
@@ -164,8 +187,9 @@ class SingleRunSpec(ChainSpec):
         self._check_common()
         if self.n_runs < 1 or self.n_origins < 1:
             raise ParameterError(f"n_runs={self.n_runs}, n_origins={self.n_origins}; expected >= 1 each")
-        if not self.origin_spacing > 0:
-            raise ParameterError(f"origin_spacing={self.origin_spacing}; expected > 0 (tau)")
+        if not (np.isfinite(self.origin_spacing) and self.origin_spacing >= MIN_SPACING):
+            raise ParameterError(f"origin_spacing={self.origin_spacing}; expected >= {MIN_SPACING:g} tau (closer "
+                                 "origins are nearly the same structure; under dt they are the same step)")
         if self.split not in ("train", "valid", "test"):
             raise ParameterError(f"split={self.split!r}; expected 'train', 'valid' or 'test'")
 
@@ -210,6 +234,10 @@ PRESETS: dict = {
                             times=tuple(half_decades(0.165, 16.5))),
     "ka-T1.00": DatasetSpec(temperature=1.00, n=1000, n_configs=6, splits=(0, 1, 5),
                             times=tuple(half_decades(0.165, 5.2))),
+    # dense short-horizon labels (issue 29): configurations 4 tau apart on one equilibrium chain (not
+    # tau_alpha: the labels' horizon is 1.65 tau), 8 replicas, no quench (forces-only networks need none)
+    "short-T0.64": DatasetSpec(temperature=0.64, n=1000, n_configs=200, splits=(180, 20, 0), n_replicas=8,
+                               times=tuple(half_decades(0.165, 1.65)), spacing=4.0),
     # single-run labels (issue 16): 12 runs x 25 origins 4 tau apart, the reference grids
     "single-T0.64": SingleRunSpec(temperature=0.64, n_runs=12, n_origins=25, origin_spacing=4.0,
                                   times=tuple(half_decades(0.165, 52))),
