@@ -112,3 +112,19 @@ def test_compiled_training_takes_the_same_steps(reference_configs, tmp_path):
         assert torch.allclose(a, b, atol=1e-5, rtol=1e-4), name
     pred = Predictor(tmp_path / "True" / "best.pt", compile=True).predict(data[2])
     assert np.allclose(pred, Predictor(tmp_path / "True" / "best.pt").predict(data[2]), atol=1e-5)
+
+
+def test_training_stops_early_once_validation_stops_rising(tmp_path):
+    """patience: a run whose validation r cannot rise (lr 0) stops after `patience` validations past its best,
+    and a resumed run stays stopped."""
+    data = _toy_dataset()
+    mcfg = ModelConfig(hidden=8, steps=1, n_outputs=2)
+    cfg = TrainConfig(steps=100, eval_every=10, lr=0.0, patience=2)
+    trainer = Trainer(data[:2], data[2:], mcfg, cfg, tmp_path)
+    trainer.run(progress=False)
+    assert trainer.step == 30 and trainer.stopped_early and (tmp_path / "best.pt").exists()
+    assert Trainer(data[:2], data[2:], mcfg, cfg, tmp_path).stopped_early
+    assert Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=40, eval_every=10, lr=1e-3), tmp_path / "b").run(
+        progress=False)["step"] == 40
+    with pytest.raises(ModelError, match="patience"):
+        TrainConfig(patience=-1)

@@ -244,7 +244,7 @@ def _cmd_train(args) -> int:
     mcfg = build_config(arch, n_out, options)
     tcfg = TrainConfig(steps=args.steps, clip=args.clip, augment=not args.no_augment,
                        seed=args.seed, eval_every=args.eval_every, device=args.device,
-                       compile=args.compile, **recipe)
+                       compile=args.compile, patience=args.patience, **recipe)
     t0 = time.perf_counter()
     trainer = Trainer(train_set, valid_set, mcfg, tcfg, args.out, outputs, train_set[0].times)
     start = trainer.step
@@ -601,6 +601,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--schedule", choices=["constant", "cosine"], help="learning-rate schedule")
     tr.add_argument("--warmup", type=int, help="linear warm-up steps")
     tr.add_argument("--weight-decay", type=float, help="AdamW weight decay (0: Adam)")
+    tr.add_argument("--patience", type=int, default=0, help="stop after this many validations without a new "
+                    "best validation r (0: train every step)")
     tr.add_argument("--normalize", choices=["global", "per-config"],
                     help="target standardisation: pooled (bapst default) or per configuration and type")
     tr.add_argument("--loss-types", type=int, nargs="+", help="types in the loss (bapst: 0; equivariant: 0 1)")

@@ -53,6 +53,8 @@ class TrainConfig:
         compile: run the training steps through ``torch.compile`` (:func:`glassnet.models.compiled`):
             the same steps to float rounding, ~2.8x faster for glassnet's model on a CPU once compiled (a
             minute or two); worth it for runs of thousands of steps. Checkpoints are the same either way.
+        patience: stop early once this many validations in a row have not raised the best validation r
+            (0: train all ``steps``); the best checkpoint is the one kept either way.
     """
 
     steps: int = 1000
@@ -68,12 +70,15 @@ class TrainConfig:
     warmup: int = 0
     weight_decay: float = 0.0
     compile: bool = False
+    patience: int = 0
 
     def __post_init__(self):
         if self.normalize not in ("global", "per-config"):
             raise ModelError(f"normalize={self.normalize!r}; expected 'global' or 'per-config'")
         if self.schedule not in ("constant", "cosine"):
             raise ModelError(f"schedule={self.schedule!r}; expected 'constant' or 'cosine'")
+        if self.patience < 0:
+            raise ModelError(f"patience={self.patience}; expected >= 0 validations (0: no early stop)")
 
     def lr_at(self, step: int) -> float:
         """Learning rate of optimisation step ``step`` (0-based)."""
@@ -334,7 +339,7 @@ class Trainer:
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress, desc="train", unit="step")
         t0, losses = time.perf_counter(), []
         t_mark = t0
-        while self.step < cfg.steps:
+        while self.step < cfg.steps and not self.stopped_early:
             losses.append(self.train_step())
             bar.update(1)
             if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
@@ -358,6 +363,14 @@ class Trainer:
             self._save("best.pt", with_state=False)
         self._record_total()
         return self.history[-1] if self.history else {}
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether ``config.patience`` validations in a row have passed without a new best validation r."""
+        scores = [row["valid_r_mean"] for row in self.history]
+        if not self.config.patience or not scores or not np.isfinite(scores).any():
+            return False
+        return len(scores) - 1 - int(np.nanargmax(scores)) >= self.config.patience
 
     def _record_total(self) -> None:
         """Write the whole run's cost into best.pt (its ``train_seconds`` stops at the best step)."""
