@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import random_system, reference_file  # noqa: E402
+from conftest import DATA, random_system, reference_file  # noqa: E402
 
 
 @dataclass
@@ -34,20 +34,23 @@ class Case:
     result: dict = field(default_factory=dict)
 
 
-def _h5(path: Path, temperature=1.0, n=125):
+def _h5(path: Path, temperature=1.0, n=125, nan_at=None, density=None):
     from glassnet.core import Configuration
     from glassnet.formats.hdf5 import write_dataset
 
     configs = []
     for k, split in enumerate(("train", "train", "valid", "test")):
-        pos, typ, box = random_system(n, seed=k, density=n / 125)
-        configs.append(Configuration(pos, typ, box, np.stack([pos[:, 0], pos[:, 1]]), metadata={"split": split}))
+        pos, typ, box = random_system(n, seed=k, density=density or n / 125)
+        targets = np.stack([pos[:, 0], pos[:, 1]])
+        if nan_at is not None and k == nan_at[0]:       # a NaN label: (configuration, time, particle)
+            targets[nan_at[1:]] = np.nan
+        configs.append(Configuration(pos, typ, box, targets, metadata={"split": split}))
     write_dataset(path, configs, [0.165, 52.0], {"temperature": temperature})
     return path
 
 
-def _xyz(path: Path, pos, typ, box, names=("A", "B")):
-    lines = [str(len(pos)), f'Lattice="{box[0]} 0 0 0 {box[1]} 0 0 0 {box[2]}" Properties=species:S:1:pos:R:3']
+def _xyz(path: Path, pos, typ, box, names=("A", "B"), extra=""):
+    lines = [str(len(pos)), f'Lattice="{box[0]} 0 0 0 {box[1]} 0 0 0 {box[2]}" Properties=species:S:1:pos:R:3{extra}']
     lines += [f"{names[t]} {x} {y} {z}" for t, (x, y, z) in zip(typ, pos)]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -91,6 +94,24 @@ def make_inputs(d: Path) -> dict:
     f["wrong_width"] = d / "wrong-width.pt"
     f["a_file"] = d / "a-file.txt"
     f["a_file"].write_text("not a folder\n")
+    # round 2 (issue 33)
+    f["open_xyz"] = _xyz(d / "open.xyz", pos, typ, box, extra=' pbc="F F F"')
+    f["empty_xyz"] = d / "empty.xyz"
+    f["empty_xyz"].write_text(f'0\nLattice="{box[0]} 0 0 0 {box[1]} 0 0 0 {box[2]}" Properties=species:S:1:pos:R:3\n')
+    f["nan_labels"] = _h5(d / "nan-labels.h5", nan_at=(3, 1, 1))          # in the test split
+    f["nan_train"] = _h5(d / "nan-train.h5", nan_at=(0, 0, 5))            # in the train split
+    f["ka_h5"] = _h5(d / "ka.h5", temperature=0.64, n=400, density=1.2)     # a KA box, T recorded
+    payload = torch.load(resolve("ka-T0.64"), weights_only=True)
+    name = next(iter(payload["state_dict"]))
+    flipped = payload["state_dict"][name].clone()
+    flipped.view(torch.int32)[0] ^= 0x7F800000              # flip the exponent bits of one weight
+    payload["state_dict"][name] = flipped
+    torch.save(payload, d / "flipped.pt")
+    f["flipped_ckpt"] = d / "flipped.pt"
+    payload.pop("weights_sha256")                            # as a glassnet 0.2 checkpoint: no checksum
+    payload["state_dict"][name] = torch.full_like(flipped, float("nan"))
+    torch.save(payload, d / "nan-weights.pt")
+    f["nan_ckpt"] = d / "nan-weights.pt"
     return f
 
 
@@ -150,6 +171,36 @@ def cases(f: dict, d: Path) -> list[Case]:
         Case("a missing input file", ["predict", "ka-T0.64", str(d / "nope.xyz"), "--out", str(d / "p.csv")],
              "does not exist"),
         Case("an unknown shipped network", ["evaluate", "ka-T9", str(f["h5"])], "ka-T9"),
+        # round 2 (issue 33): silent wrong answers, now refused
+        Case("a type map that gives one type two names",
+             ["predict", "ka-T0.64", str(f["arkr"]), "--types", "A=Ar,A=Kr", "--out", str(d / "p.csv")],
+             "A is given two names ('Ar' and 'Kr'); the map must be one-to-one"),
+        Case("a time past the trained range", ["predict", str(f["ka_h5"]), "--model", "ka-all", "--times", "165", "1e6",
+                                               "--out", str(d / "p.csv")],
+             "t = 1e+06 tau lies outside the times this network was trained on (0.165 ... 165 tau)"),
+        Case("an infinite time", ["predict", str(f["ka_h5"]), "--model", "ka-all", "--times", "inf", "--out",
+                                  str(d / "p.csv")], "expected finite positive times"),
+        Case("origins closer than a time step", ["simulate", str(d / "o.h5"), "--preset", "single-T0.64",
+                                                 "--origin-spacing", "0.001"], "origin_spacing=0.001; expected >= 1 tau"),
+        Case("a checkpoint with flipped weight bytes", ["predict", str(f["flipped_ckpt"]), str(f["xyz"]), "--out",
+                                                        str(d / "p.csv")], "do not match the checksum"),
+        Case("NaN weights in a checkpoint without a checksum",
+             ["predict", str(f["nan_ckpt"]), str(DATA / "ka-T0.64.h5"), "--out", str(d / "p.csv"), "-q"],
+             "predicts NaN or inf for 1000"),
+        Case("NaN propensities (evaluate)", ["evaluate", "ka-T0.64-bapst", str(f["nan_labels"])],
+             "configuration 00003 has 1 NaN or inf propensities (t = 52)"),
+        Case("NaN propensities (train)", ["train", str(f["nan_train"]), "--out", str(d / "nan-run"), "--steps", "2",
+                                          "-q"], "configuration 00000 has 1 NaN or inf propensities (t = 0.165)"),
+        Case("a non-periodic extended XYZ frame", ["predict", "ka-T0.64", str(f["open_xyz"]), "--out",
+                                                   str(d / "p.csv")], "is not periodic in every direction"),
+        Case("--temperature against the file's recorded one",
+             ["predict", str(f["ka_h5"]), "--model", "ka-all", "--temperature", "0.8", "--out", str(d / "p.csv")],
+             "--temperature 0.8 but"),
+        # round 2: tracebacks and noise, now one line
+        Case("a time asked for twice", ["predict", str(f["ka_h5"]), "--model", "ka-all", "--times", "5.2", "1.65", "1.65",
+                                        "--out", str(d / "x.extxyz")], "times [1.65] are asked for more than once"),
+        Case("an empty extended XYZ frame", ["predict", "ka-T0.64", str(f["empty_xyz"]), "--out", str(d / "p.csv")],
+             "frame 0 has no particles (positions is empty)"),
         # correct answers with a warning, exit 0
         Case("a network applied at another temperature and density (warning)",
              ["predict", "ka-T0.64-bapst", str(f["h5"]), "--out", str(d / "warn.csv")],
@@ -198,7 +249,9 @@ def outcomes(tmp_path_factory):
 def _names():
     with tempfile.TemporaryDirectory() as d:
         fake = {k: Path(d) / k for k in ("h5", "xyz", "existing", "angstrom", "overlap", "nan", "arkr", "C", "small",
-                                        "no_times", "truncated", "empty_ckpt", "foreign_ckpt", "wrong_width", "a_file")}
+                                        "no_times", "truncated", "empty_ckpt", "foreign_ckpt", "wrong_width", "a_file",
+                                        "open_xyz", "empty_xyz", "nan_labels", "flipped_ckpt", "nan_ckpt", "ka_h5",
+                                        "nan_train")}
         return [c.name for c in cases(fake, Path(d))]
 
 
@@ -224,6 +277,39 @@ def test_no_file_that_existed_is_changed(outcomes):
     changed = [name for name, digest in before.items() if after.get(name) != digest]
     assert not changed
     assert not any(".parts" in name for name in after)          # e.g. the unreachable scheduler
+
+
+def test_second_job_on_a_file_is_refused_and_ctrl_c_is_one_line(tmp_path):
+    """Two `simulate` runs into one file: the second is refused naming the first's PID (before, it died on a
+    shared temporary name); Ctrl-C (SIGINT to the whole process group, as a terminal sends it) stops the first
+    with one line and exit 130, keeping its finished pieces and leaving no lock behind."""
+    import signal
+    import time
+
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "glassnet.cli", "simulate", str(tmp_path / "x.h5"), "--n", "300", "--configs", "2",
+           "--workers", "2", "-q"]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        pilot = tmp_path / "x.h5.parts" / "pilot.npz"
+        t0 = time.time()
+        while not pilot.exists() and time.time() - t0 < 300 and first.poll() is None:
+            time.sleep(0.5)
+        assert pilot.exists(), first.stderr.read() if first.poll() is not None else "no pilot after 300 s"
+        second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        assert second.returncode == 2 and second.stderr.strip().splitlines() == [
+            f"glassnet simulate: error: {tmp_path / 'x.h5'} is being made by another glassnet process (PID "
+            f"{first.pid}); wait for it to finish or stop it, then rerun to resume"], second.stderr
+        time.sleep(2)                      # replica tasks running on both workers
+        os.killpg(first.pid, signal.SIGINT)
+        _, err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    assert first.returncode == 130
+    assert err.strip().splitlines() == ["glassnet simulate: interrupted (rerun the same command to resume)"], err
+    assert pilot.exists() and not (tmp_path / "x.h5.lock").exists() and not (tmp_path / "x.h5").exists()
 
 
 if __name__ == "__main__":

@@ -75,3 +75,21 @@ def test_checkpoint_round_trip_and_architecture_errors(tmp_path):
     torch.save({"format": "someone.else/3"}, tmp_path / "foreign.pt")
     with pytest.raises(ModelError, match="not a glassnet checkpoint"):
         load_checkpoint(tmp_path / "foreign.pt")
+
+
+def test_weights_are_checked_against_their_recorded_checksum(tmp_path):
+    """Issue 33: a checkpoint with flipped weight bytes loaded and predicted NaN; the weights' sha256 is recorded
+    on save and verified on load (checkpoints of glassnet <= 0.2, without one, still load)."""
+    torch.manual_seed(1)
+    model = EquivariantGN(EquivariantConfig(hidden=8, layers=1, n_outputs=2))
+    save_checkpoint(tmp_path / "m.pt", model, {})
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    assert len(payload["weights_sha256"]) == 64
+    name = next(iter(payload["state_dict"]))
+    payload["state_dict"][name].view(torch.int32)[0] ^= 1         # one flipped bit
+    torch.save(payload, tmp_path / "flipped.pt")
+    with pytest.raises(ModelError, match="do not match the checksum"):
+        load_checkpoint(tmp_path / "flipped.pt")
+    del payload["weights_sha256"]
+    torch.save(payload, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt")[0].config == model.config

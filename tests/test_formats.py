@@ -312,3 +312,34 @@ def test_predictions_extxyz_opens_in_ase_with_per_particle_arrays(tmp_path):
     assert list(atoms.arrays["ka_type"]) == list(np.array(["A", "B"])[typ])
     assert np.allclose(atoms.info["prediction_times"], [0.165, 52.0])
     assert np.allclose(atoms.get_positions(), pos)
+
+
+def test_gsd_predictions_keep_the_input_species_names(tmp_path):
+    """Issue 33: GSD output renamed Ar/Kr to A/B; the input's names are kept, glassnet's types ride along."""
+    gsd_hoomd = pytest.importorskip("gsd.hoomd")
+    pos, typ, box = _toy_config()
+    path = tmp_path / "in.xyz"
+    names, side = np.array(["Ar", "Kr"])[typ], box[0]
+    path.write_text(f"{len(pos)}\nLattice=\"{side} 0 0 0 {side} 0 0 0 {side}\" Properties=species:S:1:pos:R:3\n"
+                    + "".join(f"{n} {x} {y} {z}\n" for n, (x, y, z) in zip(names, pos)))
+    configs = read_configurations(path, types="A=Ar,B=Kr")
+    write_predictions(tmp_path / "p.gsd", configs, [np.zeros((len(pos), 1))], [1.0])
+    with gsd_hoomd.open(tmp_path / "p.gsd", "r") as f:
+        frame = f[0]
+    assert np.array_equal(np.asarray(frame.particles.types)[frame.particles.typeid], names)
+    assert np.array_equal(frame.log["particles/ka_type"], typ)
+    assert np.array_equal(read_configurations(tmp_path / "p.gsd", types="A=Ar,B=Kr")[0].types, typ)
+
+
+def test_non_periodic_ase_atoms_are_refused():
+    """Issue 33: ase.Atoms(pbc=False) was predicted as a periodic system."""
+    ase = pytest.importorskip("ase")
+    from glassnet.core import FormatError
+    from glassnet.formats import as_configuration
+
+    pos, typ, box = _toy_config()
+    atoms = ase.Atoms(np.array(["H", "He"])[typ].tolist(), positions=pos, cell=box, pbc=[True, True, False])
+    with pytest.raises(FormatError, match=r"not periodic in every direction \(pbc=\[True, True, False\]\)"):
+        as_configuration(atoms)
+    atoms.pbc = True
+    assert as_configuration(atoms).n == len(pos)

@@ -171,3 +171,11 @@ def test_voronoi_volumes_fill_the_box():
     with create_engine(pos, typ, box, "lammps") as sim:
         vol = sim.voronoi_volumes
     assert vol.sum() == pytest.approx(np.prod(box), rel=1e-9)
+
+
+def test_coincident_particles_are_named(engine):
+    """Issue 33: two particles at one place gave LAMMPS's 'Non-numeric atom coords'; the pair is named."""
+    pos, typ, box = _disordered(300)
+    pos[7] = pos[3] + 0.01
+    with pytest.raises(SimulationError, match="overlapping: 3 and 7 at 0.01"):
+        create_engine(pos, typ, box, engine)

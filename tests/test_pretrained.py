@@ -69,3 +69,10 @@ def test_shipped_pooled_network_across_temperatures():
     c = read_labelled(DATA / "ka-T0.80.h5", "test")[0]
     p = pred.predict(c, times=[0.3, 3.0])
     assert p.shape == (c.n, 2) and np.all(np.isfinite(p)) and p[:, 1].mean() > p[:, 0].mean() > 0
+    # issue 33: past the trained range (0.165 ... 165 tau) it refuses, unless asked to hold the time at the end
+    with pytest.raises(ModelError, match=r"t = 1e\+06 tau lies outside .* \(0.165 \.\.\. 165 tau\)"):
+        pred.predict(c, times=[165.0, 1e6])
+    held = pred.predict(c, times=[165.0, 1e6], clamp_times=True)
+    assert np.allclose(held[:, 0], held[:, 1])
+    with pytest.raises(ModelError, match=r"times \[3.0\] are asked for more than once"):
+        pred.predict(c, times=[3.0, 0.3, 3.0])

@@ -457,8 +457,14 @@ def _cmd_predict(args) -> int:
     times = args.times or predictor.times
     configs = [c for source in sources for c in read_configurations(source, args.types)]
     for c in configs:
+        recorded = c.metadata.get("temperature")
+        if args.temperature is not None and recorded is not None and abs(float(recorded) - args.temperature) > 1e-9:
+            raise ParameterError(f"--temperature {args.temperature:g} but {c.metadata.get('source', 'the input')} "
+                                 f"records T = {float(recorded):g}; drop --temperature to use the recorded one")
         if args.temperature is not None:
             c.metadata["temperature"] = args.temperature
+        if args.times:                   # before any work: range, duplicates
+            predictor.check_times(args.times, c.metadata.get("temperature"))
     preds = [predictor.predict(c, times=args.times) for c in tqdm(configs, desc="predict", unit="frame",
                                                  disable=not _progress(args) or len(configs) < 2)]
     write_predictions(out, configs, preds, times)

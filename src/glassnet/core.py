@@ -20,7 +20,7 @@ import numpy as np
 __all__ = [
     "N_TYPES", "SPLITS", "GlassnetError", "ParameterError", "SimulationError", "FormatError", "GraphError", "ModelError",
     "InherentState", "Configuration", "Dataset", "check_particles", "check_overlaps", "OVERLAP_DISTANCE",
-    "check_neighbours", "number_density", "atomic_write",
+    "check_neighbours", "check_targets", "number_density", "atomic_write",
 ]
 
 #: particle types of the Kob-Andersen mixture: 0 (A) and 1 (B)
@@ -189,6 +189,22 @@ def check_overlaps(positions, box, r_min: float = OVERLAP_DISTANCE, error=ValueE
 def number_density(n: int, box) -> float:
     """N / V (sigma^-3) of N particles in an orthorhombic box of lengths ``box`` (sigma)."""
     return float(n / np.prod(np.asarray(box, dtype=np.float64)))
+
+
+def check_targets(configurations, error=ValueError) -> None:
+    """Refuse labelled configurations whose propensities hold NaN or inf, naming the first such configuration
+    and its times: a label that is not a number would silently drop out of a loss or a correlation."""
+    for k, c in enumerate(configurations):
+        if c.targets is None:
+            continue
+        bad = ~np.isfinite(np.asarray(c.targets, dtype=np.float64))
+        if bad.any():
+            rows = np.flatnonzero(bad.any(axis=1))
+            when = ", ".join(f"t = {float(c.times[j]):g}" if c.times is not None else f"row {j}" for j in rows[:4])
+            name = c.metadata.get("name", k)
+            source = c.metadata.get("source")
+            raise error(f"{source + ': ' if source else ''}configuration {name} has {int(bad.sum())} NaN or inf "
+                        f"propensities ({when}); remake or drop it")
 
 
 def check_neighbours(positions, box, r_cut: float, error=ValueError) -> None:

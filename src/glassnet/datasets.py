@@ -19,7 +19,7 @@ from .core import InherentState, ParameterError, atomic_write
 from .formats.hdf5 import read_dataset, write_dataset, write_inherent
 from .md import INHERENT_FTOL, inherent_state, inherent_states
 from .propensity import PROTOCOLS, spec_from_json
-from .propensity.jobs import dask_client, remove_parts, save_npz
+from .propensity.jobs import dask_client, job_lock, remove_parts, save_npz
 
 __all__ = ["generate_dataset", "add_inherent_states"]
 
@@ -49,6 +49,11 @@ def generate_dataset(path, spec, scheduler: str | None = None, workers: int = 2,
     path = Path(path)
     if spec.protocol not in PROTOCOLS:
         raise ParameterError(f"unknown protocol {spec.protocol!r}; glassnet knows {sorted(PROTOCOLS)}")
+    with job_lock(path):           # one job per file: a second one would share the pieces' temporary names
+        return _generate(path, spec, scheduler, workers, progress, engine)
+
+
+def _generate(path: Path, spec, scheduler, workers, progress, engine) -> Path:
     parts = path.with_name(path.name + ".parts")
     if path.exists() and not parts.exists():
         meta = read_dataset(path).metadata
@@ -96,10 +101,15 @@ def add_inherent_states(path, ftol: float = INHERENT_FTOL, progress: bool = True
         style: minimiser ('fire' or 'cg'); pre_ftol: a FIRE quench to this looser tolerance first.
         chunk: configurations per Dask task.
     """
+    path = Path(path)
+    with job_lock(path):
+        return _add_inherent(path, ftol, progress, engine, workers, scheduler, style, pre_ftol, chunk)
+
+
+def _add_inherent(path: Path, ftol, progress, engine, workers, scheduler, style, pre_ftol, chunk) -> Path:
     import h5py
     from tqdm.auto import tqdm
 
-    path = Path(path)
     ds = read_dataset(path)
     todo = [c for c in ds.configurations if c.inherent is None]
     if not todo:

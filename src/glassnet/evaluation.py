@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import FormatError, ModelError, atomic_write
+from .core import FormatError, ModelError, atomic_write, check_targets
 from .observables import pearson_r
 
 __all__ = ["pearson_r", "TIME_RTOL", "match_outputs", "evaluate", "evaluation_rows", "network_name", "RESULT_COLUMNS", "result_rows", "ceiling_rows",
@@ -87,6 +87,7 @@ def evaluate(predictor, configurations, output_index=None, progress: bool = Fals
     for c in tqdm(configurations, desc="evaluate", unit="config", disable=not progress or len(configurations) < 2):
         if c.targets is None:
             raise ModelError("evaluation needs configurations with targets")
+        check_targets([c], ModelError)
         if max(idx) >= len(c.targets):
             raise ModelError(f"the model predicts target rows {idx}, the data has {len(c.targets)}")
         p = predictor.predict(c, times=c.times) if at_data_times else predictor.predict(c)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import SimulationError, check_particles
+from .core import SimulationError, check_overlaps, check_particles
 
 __all__ = [
     "KA_PAIRS",
@@ -40,6 +40,11 @@ R_CUT_FACTOR = 2.5
 MAX_CUTOFF = R_CUT_FACTOR * max(s for _, s in KA_PAIRS.values())
 
 
+#: particles closer than this (sigma) are refused by the MD engines: their LJ energy (> 1e12 epsilon) makes
+#: every force NaN or inf (closer than 0.5 sigma but not this close, a minimisation can still part them)
+COINCIDENT_DISTANCE = 0.1
+
+
 def check_configuration(positions, types, box, r_cut: float = MAX_CUTOFF):
     """Validate a configuration and return it as clean arrays.
 
@@ -54,13 +59,15 @@ def check_configuration(positions, types, box, r_cut: float = MAX_CUTOFF):
         (positions (N, 3) float64, types (N,) int64, box (3,) float64).
 
     Raises:
-        SimulationError: naming the problem (shape, NaN, unknown type, box too small).
+        SimulationError: naming the problem (shape, NaN, unknown type, box too small, particles closer than
+            :data:`COINCIDENT_DISTANCE`, naming the pairs).
     """
     pos, typ, b = check_particles(positions, types, box, SimulationError)
     if np.any(b < 2 * r_cut):
         raise SimulationError(
             f"box={b.tolist()} is smaller than twice the cutoff 2*{r_cut:g}={2 * r_cut:g}; "
             "the minimum image convention would not hold")
+    check_overlaps(pos, b, COINCIDENT_DISTANCE, SimulationError)    # else LAMMPS: "Non-numeric atom coords"
     return pos, typ, b
 
 

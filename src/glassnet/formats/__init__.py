@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import Configuration, FormatError, check_particles
+from ..core import Configuration, FormatError, check_particles, check_targets
 from .base import DEFAULT_TYPE_MAP, Format, map_type_names, parse_type_map
 
 __all__ = ["Format", "MODULES", "DEFAULT_TYPE_MAP", "parse_type_map", "as_configuration", "formats", "format_for", "has_splits", "read_configurations",
@@ -114,6 +114,7 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False, typ
     missing = [i for i, c in enumerate(configs) if c.targets is None]
     if missing:
         raise FormatError(f"{path}: configurations {missing[:5]} have no propensities")
+    check_targets(configs, FormatError)
     return configs
 
 
@@ -139,6 +140,9 @@ def as_configuration(obj, types=None) -> Configuration:
         cell = np.asarray(obj.cell)
         if not np.allclose(cell, np.diag(np.diag(cell))) or not np.all(np.diag(cell) > 0):
             raise FormatError(f"ase.Atoms: expected an orthorhombic periodic cell, got {cell.tolist()}")
+        if not np.all(getattr(obj, "pbc", True)):
+            raise FormatError(f"ase.Atoms: not periodic in every direction (pbc={np.asarray(obj.pbc).tolist()}); "
+                              "glassnet's networks describe periodic bulk systems only")
         typ = np.asarray(types) if explicit else map_type_names(obj.get_chemical_symbols(),
                                                                  parse_type_map(types), "ase.Atoms")
         pos, typ, box = check_particles(obj.get_positions(), typ, np.diag(cell), FormatError)

@@ -66,12 +66,15 @@ def parse_type_map(text: str | dict | None) -> dict:
             pairs.append((key.strip(), value.strip()))
     else:
         pairs = [(str(k), str(v)) for k, v in dict(text).items()]
-    mapping = {}
+    mapping, named = {}, {}
     for key, value in pairs:
         if key not in TYPE_NAMES:
             raise FormatError(f"type map: {key!r} is not a glassnet type; use A and B (e.g. A=Ar,B=Kr)")
         if value in mapping and mapping[value] != TYPE_NAMES.index(key):
             raise FormatError(f"type map: {value!r} is given to both A and B")
+        if named.setdefault(key, value) != value:
+            raise FormatError(f"type map: {key} is given two names ({named[key]!r} and {value!r}); the map must be "
+                              "one-to-one: one name per type (e.g. A=Ar,B=Kr)")
         mapping[value] = TYPE_NAMES.index(key)
     if not mapping:
         raise FormatError(f"type map {text!r} is empty; expected A=NAME,B=NAME")

@@ -4,8 +4,9 @@ Read: every frame; types by name (a typeid indexes the frame's own list of names
 by the type map (default A -> 0, B -> 1; :func:`~glassnet.formats.base.parse_type_map`); positions shifted
 from GSD's centred box to a corner at 0.
 
-Predictions are written as GSD frames that OVITO reads: positions, types A/B, and per-particle
-``log/particles/prop_<time>`` (sigma) and ``log/particles/id`` (the input's ids where known).
+Predictions are written as GSD frames that OVITO reads: positions, the input's type names (A/B where it had
+none), and per-particle ``log/particles/prop_<time>`` (sigma), ``log/particles/ka_type`` (0 = A, 1 = B) and
+``log/particles/id`` (the input's ids where known).
 """
 from __future__ import annotations
 
@@ -49,6 +50,16 @@ def read(path, type_map=None) -> list[Configuration]:
     return out
 
 
+def _type_names(c: Configuration) -> tuple[list, np.ndarray]:
+    """The frame's type names and (N,) typeids: the input's own names where it had them (``Ar``, ``Kr``), else
+    A/B."""
+    names = c.metadata.get("type_names")
+    if names is None or len(names) != c.n:
+        return list(TYPE_NAMES), np.asarray(c.types, np.uint32)
+    unique, typeid = np.unique(np.asarray(names, str), return_inverse=True)
+    return [str(u) for u in unique], typeid.ravel().astype(np.uint32)
+
+
 def write_predictions(path, configurations, predictions, times=None) -> None:
     """One GSD frame per configuration with the predictions (sigma) as per-particle log arrays."""
     hoomd = _gsd(path)
@@ -60,8 +71,10 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
                 frame.configuration.step = k
                 frame.configuration.box = [*map(float, c.box), 0, 0, 0]
                 frame.particles.N = c.n
-                frame.particles.types = list(TYPE_NAMES)
-                frame.particles.typeid = np.asarray(c.types, np.uint32)
+                names, typeid = _type_names(c)
+                frame.particles.types = names
+                frame.particles.typeid = typeid
+                frame.log["particles/ka_type"] = np.asarray(c.types, np.int64)
                 wrapped = np.mod(c.positions, c.box)
                 frame.particles.position = (wrapped - c.box / 2).astype(np.float32)
                 frame.log["particles/id"] = particle_ids(c)

@@ -57,6 +57,12 @@ def read(path, type_map=None) -> list[Configuration]:
         k += n + 2
         if "Lattice" not in info:
             raise FormatError(f"{path}: frame {len(out)} has no Lattice=...: glassnet needs the periodic box")
+        pbc = np.atleast_1d(np.asarray(info.get("pbc", True), dtype=bool))
+        if not pbc.all():
+            raise FormatError(f"{path}: frame {len(out)} is not periodic in every direction (pbc={pbc.tolist()}); "
+                              "glassnet's networks describe periodic bulk systems only")
+        if n == 0:
+            raise FormatError(f"{path}: frame {len(out)} has no particles (positions is empty)")
         cell = np.asarray(info["Lattice"], dtype=np.float64).reshape(3, 3)
         if not np.allclose(cell, np.diag(np.diag(cell))):
             raise FormatError(f"{path}: only orthorhombic boxes are supported, got Lattice {cell.tolist()}")

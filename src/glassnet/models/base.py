@@ -88,6 +88,12 @@ class GlassModel(nn.Module):
         """Whether the network predicts at any requested time (``tensors(..., times=...)``)."""
         return bool(getattr(self.config, "time_input", ""))
 
+    def check_time_range(self, times, temperature=None) -> None:
+        """Refuse requested times (tau) the network was not trained to predict at (a network that predicts at any
+        time must override this with its trained range)."""
+        if not self.any_time:
+            raise ModelError("this network predicts at the fixed times it was trained on; it takes no times")
+
     @staticmethod
     def transform(t: dict, m: torch.Tensor) -> dict:
         """The inputs with a 3x3 orthogonal map applied to every vector."""

@@ -62,8 +62,8 @@ class EquivariantConfig:
             for several state points; the temperature must then be known for every configuration).
         time_input: '' for one head per output time (trained on one time grid); 'absolute' or 'scaled' for
             one decoder that takes the time as an input and predicts at any time: of log10(t / tau) or of
-            log10(t / tau_alpha(T)) with tau_alpha from ``tau_alpha_law``. Outside ``time_range`` the time
-            variable is held at the nearest end (the decoder never extrapolates in time).
+            log10(t / tau_alpha(T)) with tau_alpha from ``tau_alpha_law``. Times outside ``time_range`` are
+            refused (the decoder does not extrapolate in time).
         times: the default output times (tau) of a time-conditioned network (``n_outputs`` of them).
         tau_alpha_law: (a, b, T0) of :func:`glassnet.observables.fit_tau_alpha`, fitted to the training
             data (needed by ``time_input='scaled'``).
@@ -103,6 +103,8 @@ _ENERGY_OFFSET = 7.0
 #: vector inputs saturate at these lengths (in units of the scaled input)
 _FORCE_SATURATION = 5.0
 _DISPLACEMENT_SATURATION = 1.0
+#: times this far (log10 units, ~2%) outside the trained range are taken as its ends
+_TIME_TOL = 0.01
 #: the temperature input is (T - _T_CENTER) / _T_SCALE (epsilon/k_B): O(1) over the supercooled range
 _T_CENTER, _T_SCALE = 0.7, 0.15
 
@@ -343,10 +345,11 @@ class EquivariantGN(GlassModel):
         return _time_variable(self.config.time_input, self.config.tau_alpha_law, times, temperature)
 
     def tensors(self, positions, types, box, inherent=None, device=None, temperature=None,
-                times=None) -> dict[str, torch.Tensor]:
+                times=None, clamp_times: bool = False) -> dict[str, torch.Tensor]:
         """The input tensors of one configuration (positions in sigma; ``inherent`` an InherentState;
         ``temperature`` in epsilon/k_B, needed by networks with a temperature or scaled-time input;
-        ``times`` (tau) the outputs of a time-conditioned network, default ``config.times``)."""
+        ``times`` (tau) the outputs of a time-conditioned network, default ``config.times``; times outside the
+        trained range are refused, or with ``clamp_times`` held at its nearest end)."""
         c = self.config
         if times is not None and not c.time_input:
             raise ModelError("this network predicts at the fixed times it was trained on; it takes no times")
@@ -399,9 +402,33 @@ class EquivariantGN(GlassModel):
                "edges": t(g.edges), "senders": t(g.senders, torch.long),
                "receivers": t(g.receivers, torch.long)}
         if c.time_input:      # a per-node copy, so that subgraphs and batches carry it (models.base)
-            u = np.clip(self.time_variable(c.times if times is None else times, temperature), *c.time_range)
+            times = c.times if times is None else times
+            if not clamp_times:
+                self.check_time_range(times, temperature)
+            u = np.clip(self.time_variable(times, temperature), *c.time_range)
             out["time_inputs"] = t(np.broadcast_to(u, (len(types), len(u))))
         return out
+
+    def trained_times(self, temperature=None) -> tuple[float, float]:
+        """(first, last) time (tau) of the training data's range at ``temperature`` (epsilon/k_B): the times this
+        time-conditioned network predicts at."""
+        lo, hi = self.config.time_range
+        shift = -float(self.time_variable([1.0], temperature)[0])     # log10 of the time unit: 1 or tau_alpha(T)
+        return float(10 ** (lo + shift)), float(10 ** (hi + shift))
+
+    def check_time_range(self, times, temperature=None) -> None:
+        """Refuse times (tau) outside the training data's range at ``temperature``: the decoder would hold them at
+        its end and answer the last trained time's prediction for them."""
+        lo, hi = self.config.time_range
+        u = self.time_variable(times, temperature)
+        outside = [float(x) for x, v in zip(np.atleast_1d(times), np.atleast_1d(u))
+                   if not (np.isfinite(v) and lo - _TIME_TOL <= v <= hi + _TIME_TOL)]
+        if outside:
+            first, last = self.trained_times(temperature)
+            at = f" at T = {float(temperature):g}" if self.config.time_input == "scaled" else ""
+            raise ModelError(f"t = {', '.join(f'{x:g}' for x in outside)} tau lies outside the times this network was "
+                             f"trained on ({first:.3g} ... {last:.3g} tau{at}); it does not extrapolate in time "
+                             "(clamp_times=True holds such times at the nearest end)")
 
     def _harmonic(self, positions, types, box, inherent) -> np.ndarray:
         """(N, len(harmonic_times)) harmonic displacement estimates, standardised within the configuration."""

@@ -4,16 +4,32 @@ resumes."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import signal
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from ..core import ParameterError, SimulationError, atomic_write
 
-__all__ = ["dask_client", "check_parts", "claim_parts", "save_npz", "remove_parts"]
+__all__ = ["dask_client", "job_lock", "check_parts", "claim_parts", "save_npz", "remove_parts"]
 
 #: how long to wait for a Dask scheduler given by address before giving up (s)
 CONNECT_TIMEOUT = 10
+
+
+def _local_cluster(factory, workers: int):
+    """A LocalCluster whose worker processes ignore SIGINT (inherited from the parent while they start): a Ctrl-C
+    in the terminal reaches the whole process group, and the main process alone should answer it (it stops
+    the workers; each would otherwise print its own traceback)."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        return factory(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -24,8 +40,7 @@ def dask_client(scheduler: str | None, workers: int):
 
     if workers < 1:
         raise ParameterError(f"workers={workers}; expected at least 1")
-    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                  dashboard_address=":0")
+    cluster = None if scheduler else _local_cluster(LocalCluster, workers)
     try:
         client = Client(scheduler or cluster, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as err:
@@ -34,12 +49,54 @@ def dask_client(scheduler: str | None, workers: int):
         raise SimulationError(f"cannot reach the Dask scheduler {scheduler or 'of the local cluster'} "
                               f"within {CONNECT_TIMEOUT} s ({type(err).__name__}: {str(err).splitlines()[0]})"
                               ) from err
+    interrupted = False
     try:
         yield client
+    except KeyboardInterrupt:
+        # Ctrl-C: the command says so in one line; the cluster's shutdown warnings would add dozens
+        interrupted = True
+        logging.disable(logging.CRITICAL)
+        with contextlib.suppress(Exception):
+            client.run(logging.disable, logging.CRITICAL)    # the workers' cancelled tasks' warnings too
+        raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+        if interrupted:
+            logging.disable(logging.NOTSET)
+
+
+@contextlib.contextmanager
+def job_lock(path):
+    """Hold ``<path>.lock`` (an advisory lock with this process's PID) while a job makes ``path``: a second job
+    on the same file is refused, naming the first's PID. The lock dies with its process, so a killed job never
+    leaves a stale one; the file is removed on exit."""
+    import fcntl
+    import os
+
+    lock = Path(path).with_name(Path(path).name + ".lock")
+    try:
+        handle = open(lock, "a+")
+    except OSError as err:
+        raise ParameterError(f"cannot create the job's lock file {lock}: {err.strerror}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise ParameterError(f"{path} is being made by another glassnet process (PID {holder}); wait for it to "
+                             f"finish or stop it, then rerun to resume") from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        handle.close()
 
 
 def check_parts(parts, spec) -> Path:

@@ -4,11 +4,12 @@ Keys: ``format`` (:data:`CHECKPOINT_FORMAT`), ``architecture`` (a name in
 :data:`glassnet.models.ARCHITECTURES`), ``model_config`` (its fields), ``state_dict``, and the metadata
 the trainer records: target normalisation (``target_mean``, ``target_std``), ``output_index``, ``times``
 (tau), ``train_config`` (with the seed), ``training_data`` (sha256 of positions and targets), ``versions``,
-``machine``, ``train_seconds``. This module reads and writes files by path only; shipped networks are
+``machine``, ``train_seconds``, and ``weights_sha256`` (:func:`weights_digest`, verified on load). This module reads and writes files by path only; shipped networks are
 found by name in :mod:`glassnet.pretrained`.
 """
 from __future__ import annotations
 
+import hashlib
 import platform
 from dataclasses import asdict
 from pathlib import Path
@@ -20,7 +21,7 @@ from .. import __version__
 from ..core import ModelError, atomic_write
 from ..models import ARCHITECTURES, architecture_of, import_bapst_weights, pick_device
 
-__all__ = ["CHECKPOINT_FORMAT", "save_checkpoint", "load_checkpoint", "import_bapst_checkpoint",
+__all__ = ["CHECKPOINT_FORMAT", "weights_digest", "save_checkpoint", "load_checkpoint", "import_bapst_checkpoint",
            "versions"]
 
 CHECKPOINT_FORMAT = "glassnet.checkpoint/1"
@@ -32,10 +33,23 @@ def versions() -> dict:
             "python": platform.python_version()}
 
 
+def weights_digest(state_dict: dict) -> str:
+    """sha256 of a state dict's names, dtypes, shapes and bytes (what a checkpoint records as ``weights_sha256``)."""
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
 def save_checkpoint(path, model, extra: dict) -> None:
-    """Save a model with its config and metadata (atomically: a kill never leaves half a file)."""
+    """Save a model with its config and metadata (atomically: a kill never leaves half a file), and the sha256
+    of its weights, checked on every load."""
+    state = model.state_dict()
     payload = {"format": CHECKPOINT_FORMAT, "architecture": architecture_of(model).name,
-               "model_config": asdict(model.config), "state_dict": model.state_dict(), **extra}
+               "model_config": asdict(model.config), "state_dict": state, **extra,
+               "weights_sha256": weights_digest(state)}
     with atomic_write(path) as tmp:
         torch.save(payload, tmp)
 
@@ -57,6 +71,11 @@ def read_payload(path) -> dict:
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ModelError(f"{path} is not a glassnet checkpoint (format "
                          f"{payload.get('format') if isinstance(payload, dict) else None!r})")
+    recorded = payload.get("weights_sha256")    # checkpoints of glassnet <= 0.2 record none
+    if recorded is not None:
+        state = payload.get("state_dict")
+        if not isinstance(state, dict) or weights_digest(state) != recorded:
+            raise ModelError(f"{path}: the weights do not match the checksum recorded with them (corrupt file?)")
     return payload
 
 

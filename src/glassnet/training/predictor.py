@@ -37,6 +37,21 @@ def with_model_state(config: Configuration, models, engine: str | None = None) -
     return config
 
 
+def check_times(times, any_time: bool, trained) -> list[float]:
+    """Requested output times (tau) as floats: refused unless the network predicts at any time and they are
+    finite, positive and distinct."""
+    if not any_time:
+        raise ModelError(f"the network predicts at t = {trained} tau only; it takes no other times")
+    times = [float(t) for t in np.atleast_1d(times)]
+    bad = [t for t in times if not (np.isfinite(t) and t > 0)]
+    if bad or not times:
+        raise ModelError(f"times {bad or times}: expected finite positive times (tau)")
+    repeated = sorted({t for t in times if times.count(t) > 1})
+    if repeated:
+        raise ModelError(f"times {repeated} are asked for more than once; give each time once")
+    return times
+
+
 class Predictor:
     """Applies a trained checkpoint, or a seed ensemble of them, to configurations.
 
@@ -121,13 +136,14 @@ class Predictor:
         """Whether every member predicts at any requested time (a time-conditioned network)."""
         return all(m.any_time for m, *_ in self.members)
 
-    def inputs(self, config: Configuration, model=None, times=None) -> dict:
+    def inputs(self, config: Configuration, model=None, times=None, clamp_times: bool = False) -> dict:
         """The model's input tensors for a configuration (quenching it first if the model needs its
         inherent state and the configuration has none); ``times`` (tau) for a time-conditioned model."""
         model = model or self.model
         c = self.with_inherent(config)
+        kw = {"clamp_times": True} if clamp_times else {}
         return model.tensors(c.positions, c.types, c.box, c.inherent,
-                             temperature=c.metadata.get("temperature"), times=times)
+                             temperature=c.metadata.get("temperature"), times=times, **kw)
 
     def _rescale(self, out, types, mean, std, times):
         """Standardised outputs back in sigma; at times other than the training grid, each type's mean and
@@ -139,12 +155,13 @@ class Predictor:
             std = np.array([np.interp(x, grid, row) for row in std])
         return out * std[0] + mean[0] if len(mean) == 1 else out * std[types] + mean[types]
 
-    def predict(self, config, types=None, times=None) -> np.ndarray:
+    def predict(self, config, types=None, times=None, clamp_times: bool = False) -> np.ndarray:
         """Predicted propensities (N, n_outputs) float64, in the units of the training targets (sigma).
 
         ``times`` (tau): predict at these times instead (N, len(times)); only time-conditioned networks
-        (:attr:`any_time`) take them. Networks that read the temperature take it from
-        ``config.metadata['temperature']``.
+        (:attr:`any_time`) take them, distinct, finite and positive, within the training data's range of times
+        (outside it refused, or with ``clamp_times`` predicted at the range's nearest end, with a warning).
+        Networks that read the temperature take it from ``config.metadata['temperature']``.
 
         ``config`` is a :class:`Configuration`, an ``ase.Atoms`` or a freud ``(box, points)`` pair
         (:func:`glassnet.formats.as_configuration`; ``types`` as there). Models that read the inherent
@@ -158,16 +175,37 @@ class Predictor:
         check_overlaps(config.positions, config.box, error=ModelError)   # before any quench
         check_neighbours(config.positions, config.box, min(m.config.r_cut for m, *_ in self.members), ModelError)
         for message in self.state_point_warnings(config):
-            if message not in self._warned:
-                self._warned.add(message)
-                log.warning("%s: the network may not apply here", message)
+            self._warn_once(f"{message}: the network may not apply here")
         config = self.with_inherent(config)       # one quench for every member
         types = np.asarray(config.types)
         outs = []
-        if times is not None and not self.any_time:
-            raise ModelError(f"the network predicts at t = {self.times} tau only; it takes no other times")
+        if times is not None:
+            times = self.check_times(times, config.metadata.get("temperature"), clamp_times)
         for model, _, mean, std in self.members:
-            out = predict_tensors(model, self.inputs(config, model, times), self.symmetrize,
+            out = predict_tensors(model, self.inputs(config, model, times, clamp_times), self.symmetrize,
                                   self._forward[id(model)])
             outs.append(self._rescale(out, types, mean, std, times))
-        return np.mean(outs, axis=0)
+        out = np.mean(outs, axis=0)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            rows = np.flatnonzero(bad.any(axis=1))
+            raise ModelError(f"the network predicts NaN or inf for {len(rows)} particle(s) (e.g. {rows[:5].tolist()}): "
+                             "corrupt weights or inputs far outside the training data")
+        return out
+
+    def check_times(self, times, temperature=None, clamp_times: bool = False) -> list[float]:
+        """Requested output times (tau) checked before any work: refused unless every member predicts at any
+        time and they are finite, positive, distinct and (unless ``clamp_times``) within each member's trained
+        range at ``temperature`` (epsilon/k_B)."""
+        times = check_times(times, self.any_time, self.times)
+        if clamp_times:
+            self._warn_once("times outside the trained range, if any, are predicted at its nearest end (clamp_times)")
+            return times
+        for model, *_ in self.members:
+            model.check_time_range(times, temperature)
+        return times
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            log.warning(message)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core import Configuration, ModelError, atomic_write, number_density
+from ..core import Configuration, ModelError, atomic_write, check_targets, number_density
 from ..graph import CUBE_SYMMETRIES
 from ..models import ARCHITECTURES, ModelConfig, architecture_of, compiled, pick_device, predict_tensors
 from ..observables import pearson_r
@@ -201,6 +201,7 @@ class Trainer:
             raise ModelError("the training set is empty")
         if any(c.targets is None for c in list(train_set) + list(valid_set)):
             raise ModelError("every training and validation configuration needs targets")
+        check_targets(list(train_set) + list(valid_set), ModelError)
         grid = label_times(list(train_set))
         if grid is None and len({len(c.targets) for c in list(train_set) + list(valid_set)}) > 1:
             raise ModelError("configurations without recorded times must all have the same number of targets")
