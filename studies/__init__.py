@@ -1,0 +1,1 @@
+"""Research studies: scripts that train and score networks and write the tables and figures in docs/."""

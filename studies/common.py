@@ -1,0 +1,70 @@
+"""What the research scripts in studies/ share: loading label files and scoring networks on test splits.
+
+Run a study from the repository's top folder as a module: ``python -m studies.NAME ...``.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from glassnet.evaluation import evaluate
+from glassnet.formats import read_labelled
+from glassnet.formats.hdf5 import read_dataset
+from glassnet.training import Predictor
+
+#: glassnet's committed reference data
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+
+
+def single_run_configurations(paths) -> list:
+    """The labelled configurations of single-run label files, pooled, as training configurations (each records
+    its file, run, temperature and source, so runs of different files stay apart)."""
+    out = []
+    for path in paths:
+        d = read_dataset(path)
+        if d.metadata.get("protocol") != "single-run":
+            raise SystemExit(f"{path} is not a single-run label file")
+        for c in d.configurations:
+            c.metadata["run"] = (str(path), c.metadata["run"])
+            c.metadata.setdefault("temperature", d.metadata["temperature"])
+            c.metadata.setdefault("source", str(path))
+            c.metadata["split"] = "train"
+            out.append(c)
+    return out
+
+
+class Scorer:
+    """Pearson r (A particles) of networks on a fixed set of test configurations, next to the data's noise
+    ceiling and as a paired difference (+- SE over configurations) to a reference network."""
+
+    def __init__(self, test_files, reference=None):
+        self.test = read_labelled(list(test_files), "test")
+        self.times = [float(t) for t in self.test[0].times]
+        self.ceiling = np.mean([c.metadata["noise_ceiling"] for c in self.test], axis=0)
+        self.reference = None if reference is None else self.score(reference)
+
+    def score(self, checkpoints) -> dict:
+        """``evaluate`` of a checkpoint or an ensemble (list) on the test configurations."""
+        return evaluate(Predictor(checkpoints), self.test)
+
+    def cells(self, res) -> str:
+        """'r [r / ceiling]' per time, then the paired difference to the reference network."""
+        text = " | ".join(f"{x:.3f} [{x / c:.2f}]" for x, c in zip(res["mean"], self.ceiling))
+        if self.reference is not None and res is not self.reference:
+            d = res["r"] - self.reference["r"]
+            se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
+            text += " | " + " ".join(f"{m:+.3f}+-{e:.3f}" for m, e in zip(d.mean(axis=0), se))
+        return text
+
+
+def append_rows(path, header: list[str], rows) -> None:
+    """Append rows to a CSV file, writing the header if the file is new."""
+    path = Path(path)
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(header)
+        w.writerows(rows)
