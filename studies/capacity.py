@@ -65,12 +65,12 @@ def main():
 
     torch.set_num_threads(1)
     tune_allocator()
-    train = single_run_configurations(args.single)
+    options = dict(o.split("=", 1) for o in args.option)
+    train = single_run_configurations(args.single, displacements=options.get("edge_head", "").lower() == "true")
     valid = read_labelled(args.valid, "valid")
     scorer = Scorer(args.test, reference=args.shipped)
     times = scorer.times
     temperature = scorer.test[0].metadata.get("temperature")
-    options = dict(o.split("=", 1) for o in args.option)
     tag = "".join(f"-{k}={v}" for k, v in sorted(options.items())) + (f"-wd{args.weight_decay:g}" if args.weight_decay
                                                                        else "")
     arch = architecture("equivariant")

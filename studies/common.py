@@ -18,12 +18,13 @@ from glassnet.training import Predictor
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
 
 
-def single_run_configurations(paths) -> list:
+def single_run_configurations(paths, displacements: bool = False) -> list:
     """The labelled configurations of single-run label files, pooled, as training configurations (each records
-    its file, run, temperature and source, so runs of different files stay apart)."""
+    its file, run, temperature and source, so runs of different files stay apart); ``displacements``: with their
+    displacement vectors (pair-level labels)."""
     out = []
     for path in paths:
-        d = read_dataset(path)
+        d = read_dataset(path, load_displacements=displacements)
         if d.metadata.get("protocol") != "single-run":
             raise SystemExit(f"{path} is not a single-run label file")
         for c in d.configurations:

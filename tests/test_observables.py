@@ -94,3 +94,19 @@ def test_spatial_correlation_names_bad_input():
         spatial_correlation(np.zeros(50), x, [5.0, 5.0, 6.0])
     with pytest.raises(ValueError, match=r"values \(N,\)"):
         spatial_correlation(np.zeros(49), x, np.full(3, 5.0))
+
+
+def test_pair_distance_change_is_blind_to_shared_motion():
+    """A rigid translation changes no pair distance; moving one particle by a vector along a pair changes that
+    pair's distance by its length and leaves pairs it is not in alone."""
+    from glassnet.observables import pair_distance_change
+
+    edges = np.array([[1.0, 0, 0], [0, 1.2, 0], [0, 0, 0.9]])
+    senders, receivers = np.array([0, 0, 1]), np.array([1, 2, 2])
+    d = np.zeros((2, 3, 3))
+    d[0] += [0.3, -0.2, 0.5]                         # every particle moved alike
+    d[1, 1] = [0.25, 0.0, 0.0]                        # particle 1 moves away from 0 along their pair
+    out = pair_distance_change(edges, senders, receivers, d)
+    assert out.shape == (2, 3) and np.allclose(out[0], 0, atol=1e-12)
+    assert out[1, 0] == pytest.approx(0.25) and out[1, 1] == 0
+    assert out[1, 2] == pytest.approx(np.hypot(0.25, 0.9) - 0.9)

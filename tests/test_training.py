@@ -12,7 +12,7 @@ from glassnet.models import EquivariantConfig, ModelConfig
 from glassnet.observables import pearson_r
 from glassnet.training import Predictor, TrainConfig, Trainer, load_checkpoint, train
 
-from conftest import bapst_configuration, random_system
+from conftest import DATA, bapst_configuration, random_system
 
 
 def test_overfit_test_small(tmp_path, test_small):
@@ -128,3 +128,46 @@ def test_training_stops_early_once_validation_stops_rising(tmp_path):
         progress=False)["step"] == 40
     with pytest.raises(ModelError, match="patience"):
         TrainConfig(patience=-1)
+
+
+def test_pair_level_supervision_on_single_run_labels(tmp_path, capsys):
+    """Issue 29, item 2: a network with an edge head trains on the change of every neighbour pair's distance
+    (from the single-run displacement vectors) beside the particles' labels, and learns it: the short-time
+    pair labels are predictable from structure. A file without displacement vectors is refused for it."""
+    from glassnet.cli import main
+    from glassnet.datasets import generate_dataset
+    from glassnet.formats import read_labelled
+    from glassnet.observables import pair_distance_change, pearson_r
+    from glassnet.propensity import SingleRunSpec
+
+    spec = SingleRunSpec(temperature=1.0, n=300, times=(0.165, 0.52), n_runs=2, n_origins=3, origin_spacing=2.0,
+                         equilibration_taus=2.0, seed=5)
+    path = generate_dataset(tmp_path / "single.h5", spec, workers=1, progress=False)
+    configs = read_labelled(path, displacements=True)
+    assert configs[0].metadata["displacement_vectors"].shape == (2, 300, 3)
+    run = tmp_path / "run"
+    args = ["train", str(path), "--valid", str(DATA / "ka-T1.00.h5"), "--model", "equivariant", "--option", "edge_head=true",
+            "--option", "inherent=false", "--hidden", "16", "--mp-steps", "1", "--steps", "150", "--eval-every",
+            "150", "--out", str(run), "-q"]
+    assert main(args) == 0
+    model, meta = load_checkpoint(run / "best.pt")
+    assert meta["model_config"]["edge_head"] is True and meta["train_config"]["edge_weight"] == 1.0
+    trainer = Trainer(configs[:1], configs[:1], model.config, TrainConfig(steps=0), tmp_path / "probe")
+    s, t = trainer.train_samples[0], trainer.train_samples[0].tensors
+    y = pair_distance_change(t["edges"].numpy(), t["senders"].numpy(), t["receivers"].numpy(),
+                             configs[0].metadata["displacement_vectors"])
+
+    def r_pairs():
+        with torch.no_grad():
+            return pearson_r(trainer.model(**t, with_edges=True)[1][:, 0].numpy(), y[0])
+
+    untrained = r_pairs()
+    trainer.model.load_state_dict(model.state_dict())
+    # t = 0.165: the pair forces part close pairs; one run's velocities are the noise around it
+    assert r_pairs() > max(0.3, untrained + 0.2), (untrained, r_pairs())
+    capsys.readouterr()
+    iso = ["train", str(DATA / "ka-T0.64.h5"), "--model", "equivariant", "--option", "edge_head=true",
+           "--option", "inherent=false",
+           "--hidden", "8", "--mp-steps", "1", "--steps", "2", "--out", str(tmp_path / "x"), "-q"]
+    assert main(iso) == 2                            # 30-replica files keep displacement lengths only
+    assert "edge_head needs the displacement vectors" in capsys.readouterr().err

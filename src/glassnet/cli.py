@@ -222,9 +222,11 @@ def _cmd_train(args) -> int:
     _check_device(args.device)
     out = _output_dir(args.out)
     _log_file(out / "train.log")
+    pairs = bool(getattr(build_config(arch, 1, options), "edge_head", False))     # pair labels need the vectors
     # a glassnet dataset contributes only its train split: its test split never enters training
     train_set = [c for path in args.data for c in read_labelled(path, "train" if has_splits(path) else None,
-                                                                 allow_empty=len(args.data) > 1, types=args.types)]
+                                                                 allow_empty=len(args.data) > 1, types=args.types,
+                                                                 displacements=pairs)]
     if not train_set:
         raise FormatError(f"no training configurations in {args.data}")
     if args.valid:
@@ -244,7 +246,7 @@ def _cmd_train(args) -> int:
     mcfg = build_config(arch, n_out, options)
     tcfg = TrainConfig(steps=args.steps, clip=args.clip, augment=not args.no_augment,
                        seed=args.seed, eval_every=args.eval_every, device=args.device,
-                       compile=args.compile, patience=args.patience, **recipe)
+                       compile=args.compile, patience=args.patience, edge_weight=args.edge_weight, **recipe)
     t0 = time.perf_counter()
     trainer = Trainer(train_set, valid_set, mcfg, tcfg, args.out, outputs, train_set[0].times)
     start = trainer.step
@@ -607,6 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--schedule", choices=["constant", "cosine"], help="learning-rate schedule")
     tr.add_argument("--warmup", type=int, help="linear warm-up steps")
     tr.add_argument("--weight-decay", type=float, help="AdamW weight decay (0: Adam)")
+    tr.add_argument("--edge-weight", type=float, default=1.0, help="weight of the pair-level loss of a network "
+                    "with an edge head (--option edge_head=true; needs single-run label files)")
     tr.add_argument("--patience", type=int, default=0, help="stop after this many validations without a new "
                     "best validation r (0: train every step)")
     tr.add_argument("--normalize", choices=["global", "per-config"],

@@ -85,16 +85,19 @@ def read_configurations(path, types=None) -> list[Configuration]:
     return fmt.read(path)
 
 
-def read_labelled(path, split: str | None = None, allow_empty: bool = False, types=None) -> list[Configuration]:
+def read_labelled(path, split: str | None = None, allow_empty: bool = False, types=None,
+                  displacements: bool = False) -> list[Configuration]:
     """Configurations with propensities: one split (or all) of a dataset, or every configuration of a file
     without splits (``split`` is then ignored).
 
     ``path`` may also be a list of files: their configurations are concatenated (a file may lack the
     split as long as one of them has it). ``types`` is the type map of :func:`read_configurations`. Each configuration's metadata gets the file as ``source`` and
-    the file's ``temperature``, ``density`` and ``tau_alpha`` (tau) where it records them.
+    the file's ``temperature``, ``density`` and ``tau_alpha`` (tau) where it records them. ``displacements``:
+    also the per-replica displacements and displacement vectors glassnet files keep (for pair-level labels).
     """
     if isinstance(path, (list, tuple)):
-        configs = [c for p in path for c in read_labelled(p, split, allow_empty=True, types=types)]
+        configs = [c for p in path for c in read_labelled(p, split, allow_empty=True, types=types,
+                                                          displacements=displacements)]
         if not configs:
             raise FormatError(f"none of {[str(p) for p in path]} has configurations in split {split!r}")
         return configs
@@ -102,7 +105,7 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False, typ
     if has_splits(path):
         from .hdf5 import read_dataset, with_state_point
 
-        ds = read_dataset(path)
+        ds = read_dataset(path, load_displacements=displacements)
         configs = ds.split(split) if split else ds.configurations
         for c in configs:
             c.metadata.setdefault("source", str(path))

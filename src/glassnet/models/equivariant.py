@@ -69,6 +69,10 @@ class EquivariantConfig:
             data (needed by ``time_input='scaled'``).
         time_range: (lo, hi) of the decoder's time variable over the training data.
         n_time_rbf: Gaussian basis functions of the decoder's time variable.
+        edge_head: a second head predicts, per neighbour pair and output time, the change of the pair's
+            distance (:func:`glassnet.observables.pair_distance_change`): pair-level supervision, ~40 labels
+            per particle (BOTAN, Shiba et al. 2023); used by training only (``forward(..., with_edges=True)``),
+            never by prediction.
     """
 
     hidden: int = 32
@@ -92,6 +96,7 @@ class EquivariantConfig:
     tau_alpha_law: tuple = ()
     time_range: tuple = ()
     n_time_rbf: int = 12
+    edge_head: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -305,6 +310,13 @@ class EquivariantGN(GlassModel):
         # the harmonic estimates (and log |F|) also reach the heads linearly (a learned blend, as in
         # docs/results.md)
         self.head_h = nn.Linear(n_h, n_heads, bias=False) if n_h else None
+        if c.edge_head and c.time_input:
+            raise ModelError("edge_head predicts at the fixed output times: not with a time-conditioned decoder")
+        # symmetric in the pair: s_i + s_j, s_i * s_j, the radial basis of r_ij and, with vector channels,
+        # (v_j - v_i) . r_ij / |r_ij| per channel (how the pair's vectors, e.g. its forces, pull it apart)
+        n_pair = (3 if c.vectors else 2) * c.hidden + c.n_rbf
+        self.edge = nn.Sequential(nn.Linear(n_pair, c.hidden), nn.SiLU(),
+                                  nn.Linear(c.hidden, c.n_outputs)) if c.edge_head else None
 
     @staticmethod
     def transform(t: dict, m: torch.Tensor) -> dict:
@@ -441,9 +453,11 @@ class EquivariantGN(GlassModel):
         params = (float(c.harmonic_temperature), tuple(float(t) for t in c.harmonic_times))
         return _standardise(_memo("harmonic", params, (positions, types, box, inherent.forces), compute))
 
-    def forward(self, scalars, vectors, shift, types, edges, senders, receivers, time_inputs=None) -> torch.Tensor:
+    def forward(self, scalars, vectors, shift, types, edges, senders, receivers, time_inputs=None,
+                with_edges: bool = False):
         """(N, n_outputs) predictions for the particles' own types (N, K at the K times of ``time_inputs``
-        for a time-conditioned network).
+        for a time-conditioned network); with ``with_edges`` (an ``edge_head`` network) also the (E, n_outputs)
+        predicted change of each pair's distance, as a tuple.
 
         ``shift`` (N, 3) is each particle's displacement to the inherent state (sigma), used for the
         pair distances there; ``vectors`` holds the saturated vector inputs; ``time_inputs`` (N, K) the
@@ -476,10 +490,18 @@ class EquivariantGN(GlassModel):
         out = self.head(s)
         if self.head_h is not None:
             out = out + self.head_h(scalars[:, self._head_cols[0]:self._head_cols[1]])
-        if not c.type_heads:
+        if c.type_heads:
+            out = out.view(-1, c.n_types, c.n_outputs)
+            out = out.gather(1, types.view(-1, 1, 1).expand(-1, 1, c.n_outputs)).squeeze(1)
+        if not with_edges:
             return out
-        out = out.view(-1, c.n_types, c.n_outputs)
-        return out.gather(1, types.view(-1, 1, 1).expand(-1, 1, c.n_outputs)).squeeze(1)
+        if self.edge is None:
+            raise ModelError("this network has no edge head (edge_head=False)")
+        si, sj = s.index_select(0, senders), s.index_select(0, receivers)
+        pair = [si + sj, si * sj, feat[:, :c.n_rbf]]
+        if c.vectors:
+            pair.append(((v.index_select(0, receivers) - v.index_select(0, senders)) * unit.unsqueeze(-1)).sum(1))
+        return out, self.edge(torch.cat(pair, -1))
 
 
 #: chosen on the validation splits of the reference datasets (docs/results.md): Adam 1e-3, 100-step

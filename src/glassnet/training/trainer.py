@@ -24,7 +24,7 @@ import torch
 from ..core import Configuration, ModelError, atomic_write, check_targets, number_density
 from ..graph import CUBE_SYMMETRIES
 from ..models import ARCHITECTURES, ModelConfig, architecture_of, compiled, pick_device, predict_tensors
-from ..observables import pearson_r
+from ..observables import pair_distance_change, pearson_r
 from .checkpoint import read_payload, save_checkpoint, versions
 from .predictor import with_model_state
 
@@ -55,6 +55,10 @@ class TrainConfig:
             minute or two); worth it for runs of thousands of steps. Checkpoints are the same either way.
         patience: stop early once this many validations in a row have not raised the best validation r
             (0: train all ``steps``); the best checkpoint is the one kept either way.
+        edge_weight: weight of the pair-level loss (MSE of the standardised change of each neighbour pair's
+            distance, :func:`glassnet.observables.pair_distance_change`) beside the particles' loss, for a
+            network with an edge head, on configurations whose displacement vectors are known (single-run
+            labels, read with ``displacements=True``).
     """
 
     steps: int = 1000
@@ -71,6 +75,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     compile: bool = False
     patience: int = 0
+    edge_weight: float = 1.0
 
     def __post_init__(self):
         if self.normalize not in ("global", "per-config"):
@@ -106,12 +111,13 @@ def label_times(configs: list[Configuration]) -> np.ndarray | None:
     return np.asarray(grid)
 
 
-def _on_grid(config: Configuration, grid) -> np.ndarray:
-    """The configuration's targets (len(grid), N) on a time grid, NaN at times it was not labelled."""
-    t = np.asarray(config.targets, np.float64)
+def _on_grid(config: Configuration, grid, values=None) -> np.ndarray:
+    """The configuration's targets (or ``values``, one row per label time) (len(grid), X) on a time grid, NaN at
+    times it was not labelled."""
+    t = np.asarray(config.targets if values is None else values, np.float64)
     if grid is None:
         return t
-    out = np.full((len(grid), config.n), np.nan)
+    out = np.full((len(grid), t.shape[1]), np.nan)
     for row, time in zip(t, config.times):
         k = int(np.argmin(np.abs(grid - time)))
         if abs(grid[k] - time) <= 1e-6 * time:
@@ -132,12 +138,26 @@ class _Sample:
         self.tensors = model.tensors(config.positions, config.types, config.box, config.inherent, device,
                                      temperature=config.metadata.get("temperature"))
         self.types = np.asarray(config.types)
-        self.targets = None
+        self.targets = self.edge_targets = None
         if config.targets is not None:
             t = _on_grid(config, grid)
             if output_index is not None:
                 t = t[list(output_index)]
             self.targets = t.T  # (N, T)
+        vectors = config.metadata.get("displacement_vectors")
+        if getattr(model.config, "edge_head", False) and vectors is not None:
+            self.edge_targets = self._pair_targets(vectors, config, grid, output_index)
+
+    def _pair_targets(self, vectors, config, grid, output_index) -> np.ndarray:
+        """(E, T) change of each graph edge's pair distance, standardised per time within the configuration."""
+        t = self.tensors
+        y = pair_distance_change(t["edges"].cpu().numpy(), t["senders"].cpu().numpy(), t["receivers"].cpu().numpy(),
+                                 vectors)
+        y = _on_grid(config, grid, y)
+        if output_index is not None:
+            y = y[list(output_index)]
+        y = (y - y.mean(axis=1, keepdims=True)) / (y.std(axis=1, keepdims=True) + 1e-12)
+        return y.T
 
 
 def _describe_data(configs: list[Configuration]) -> dict:
@@ -231,6 +251,9 @@ class Trainer:
                           if config.weight_decay else torch.optim.Adam(params, lr=config.lr))
         self.rng = np.random.default_rng(config.seed)
         self.train_samples = [_Sample(c, self.model, self.device, self.output_index, grid) for c in train_set]
+        if getattr(model_config, "edge_head", False) and not any(s.edge_targets is not None for s in self.train_samples):
+            raise ModelError("edge_head needs the displacement vectors of the training configurations (single-run "
+                             "label files, read with displacements=True / `glassnet train` does so for edge_head)")
         self.valid_samples = [_Sample(c, self.model, self.device, self.output_index, grid) for c in valid_set]
         self.target_mean, self.target_std = _target_stats(self.train_samples, config)
         self.times = None if times is None else [float(times[i]) for i in self.output_index]
@@ -306,8 +329,15 @@ class Trainer:
             group["lr"] = self.config.lr_at(self.step)
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        pred = self._forward(**t)
-        loss = ((pred - y)[mask] ** 2).mean()
+        if s.edge_targets is not None:
+            pred, edge_pred = self._forward(**t, with_edges=True)
+            ey = torch.as_tensor(s.edge_targets, dtype=torch.float32, device=self.device)
+            seen = torch.isfinite(ey)
+            loss = ((pred - y)[mask] ** 2).mean() + self.config.edge_weight * (
+                (edge_pred - torch.nan_to_num(ey))[seen] ** 2).mean()
+        else:
+            pred = self._forward(**t)
+            loss = ((pred - y)[mask] ** 2).mean()
         if not torch.isfinite(loss):
             raise ModelError(f"the loss became {loss.item()} at step {self.step}; stopping")
         loss.backward()
