@@ -290,7 +290,9 @@ class Trainer:
             payload = read_payload(last)
         except ModelError as err:
             raise ModelError(f"cannot resume: {err}; delete it to start over") from err
-        if payload.get("model_config") != asdict(self.model_config) or \
+        # fields added to the config since the run was started take their defaults
+        saved = {**asdict(type(self.model_config)()), **(payload.get("model_config") or {})}
+        if saved != asdict(self.model_config) or \
                 payload.get("output_index") != self.output_index or \
                 payload["train_config"]["seed"] != self.config.seed:
             raise ModelError(f"{last} was written by a run with another model, outputs or seed; "
