@@ -173,15 +173,15 @@ def test_pair_level_supervision_on_single_run_labels(tmp_path, capsys):
     assert "edge_head needs the displacement vectors" in capsys.readouterr().err
 
 
-def test_a_run_started_before_a_config_field_existed_resumes(tmp_path):
+def test_a_run_started_before_a_config_field_existed_resumes(tmp_path, reference_configs):
     """A last.pt written before a model config field was added (as edge_head in 0.3) resumes: the missing field
     takes its default."""
-    data = _toy_dataset()
-    mcfg = EquivariantConfig(hidden=8, layers=1, n_outputs=2)
+    data = reference_configs[:3]
+    mcfg = EquivariantConfig(hidden=8, layers=1, n_outputs=len(data[0].times))
     Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=10, eval_every=10), tmp_path).run(progress=False)
     payload = torch.load(tmp_path / "last.pt", weights_only=True)
     del payload["model_config"]["edge_head"], payload["weights_sha256"]
     torch.save(payload, tmp_path / "last.pt")
     assert Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=20, eval_every=10), tmp_path).step == 10
     with pytest.raises(ModelError, match="another model"):
-        Trainer(data[:2], data[2:], replace(mcfg, edge_head=True), TrainConfig(steps=20, eval_every=10), tmp_path)
+        Trainer(data[:2], data[2:], replace(mcfg, hidden=16), TrainConfig(steps=20, eval_every=10), tmp_path)
