@@ -113,3 +113,16 @@ def test_field_length_of_measured_and_shuffled_propensity(test_large, reference_
     t064 = field_length(few, [x.targets[[2, 5]].T for x in few])             # t = 1.65 and 52 tau
     assert t064[0]["n_configs"] == len(few) and all(np.isfinite(x["xi_err"]) for x in t064)
     assert t064[1]["xi"] > 1.5 * t064[0]["xi"], [x["xi"] for x in t064]
+
+
+def test_one_default_number_of_shells(two_step_predictor):
+    """Issue 32: ShellProbe defaulted to 10 shells, the CLI and the report to 9."""
+    import inspect
+
+    from glassnet.analysis import DEFAULT_SHELLS
+    from glassnet.cli import build_parser
+    from glassnet.report import make_report
+
+    assert ShellProbe(two_step_predictor).n_shells == DEFAULT_SHELLS
+    assert build_parser().parse_args(["probe", "c.pt", "d.h5", "--out", "o"]).shells == DEFAULT_SHELLS
+    assert inspect.signature(make_report).parameters["n_shells"].default == DEFAULT_SHELLS

@@ -35,8 +35,11 @@ from .core import Configuration, ParameterError
 from .graph import Graph, build_graph
 from .models import architecture_of, predict_nodes, predict_tensors, subset_inputs
 
-__all__ = ["shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings", "field_length",
-           "field_lengths", "field_length_lines"]
+__all__ = ["DEFAULT_SHELLS", "shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings",
+           "field_length", "field_lengths", "field_length_lines"]
+
+#: shells 0 .. DEFAULT_SHELLS - 1 are probed unless asked otherwise (one default for the API, the CLI and the report)
+DEFAULT_SHELLS = 9
 
 
 def shell_index(graph: Graph, marked) -> np.ndarray:
@@ -201,7 +204,7 @@ class ShellProbe:
         seed: choice of marked particles and bootstrap.
     """
 
-    def __init__(self, predictor, n_shells: int = 10, pushes=(0.1,), n_marked: int = 16,
+    def __init__(self, predictor, n_shells: int = DEFAULT_SHELLS, pushes=(0.1,), n_marked: int = 16,
                  fraction: float = 0.1, seed: int = 0):
         if n_shells < 2 or n_marked < 1 or not 0 < fraction < 1:
             raise ParameterError(f"n_shells={n_shells}, n_marked={n_marked}, fraction={fraction}: expected "

@@ -674,7 +674,8 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--split", default="test", help="split of a .h5 dataset")
     pb.add_argument("--configs", type=int, default=1, help="configurations to probe")
     pb.add_argument("--marked", type=int, default=N_MARKED, help="marked A particles per configuration")
-    pb.add_argument("--shells", type=int, default=9, help="shells 0..shells-1 are probed")
+    from .analysis import DEFAULT_SHELLS
+    pb.add_argument("--shells", type=int, default=DEFAULT_SHELLS, help="shells 0..shells-1 are probed")
     pb.add_argument("--pushes", type=float, nargs="+", default=[0.1], help="radial pushes (sigma)")
     pb.add_argument("--fraction", type=float, default=0.1,
                     help="the learned shell is where the change falls below this fraction of shell 0's")

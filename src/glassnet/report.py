@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .analysis import ShellProbe, field_length_lines, field_lengths, probe_warnings
+from .analysis import DEFAULT_SHELLS, ShellProbe, field_length_lines, field_lengths, probe_warnings
 from .baselines import baseline_rows
 from .evaluation import evaluation_rows, network_name, write_results
 from .formats import has_splits, read_labelled
@@ -21,7 +21,7 @@ __all__ = ["make_report", "write_report"]
 
 
 def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 16,
-                n_shells: int = 9, label: str | None = None, descriptors: bool = True,
+                n_shells: int = DEFAULT_SHELLS, label: str | None = None, descriptors: bool = True,
                 progress=print, device=None, types=None, command: str = "") -> Path:
     """Evaluate, run the baselines and the shell probe, draw the figures and write ``report.html``.
 
