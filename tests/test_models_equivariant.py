@@ -99,6 +99,12 @@ def test_harmonic_inputs_are_invariant_and_reach_the_heads(tmp_path):
     assert tuple(loaded.config.harmonic_times) == (0.165, 0.52)
     with pytest.raises(ModelError, match="harmonic_temperature"):
         EquivariantGN(EquivariantConfig(harmonic_times=(0.165,)))
+    # issue 29: the sparse propagator gives the same standardised inputs up to sampling
+    sparse = EquivariantGN(replace(cfg, harmonic_method="sparse")).tensors(c.positions, c.types, c.box, c.inherent)
+    hs = sparse["scalars"][:, -2:].numpy()
+    assert all(np.corrcoef(hs[:, k], h[:, k])[0, 1] > 0.95 for k in range(2))
+    with pytest.raises(ModelError, match="harmonic_method='lanczos'"):
+        EquivariantGN(replace(cfg, harmonic_method="lanczos"))
 
 
 def test_physics_inputs_are_invariant_and_only_the_short_time_physics_reaches_the_heads():
