@@ -3,7 +3,8 @@
 For one T=0.64 test configuration of data/reference (N = 1000) and, where ../shared is beside the checkout,
 the published T=0.44 configuration (test_large.pickle, N = 4096), times (median of --repeats, one thread):
 the FIRE quench to the inherent state, the sparse Hessian, the k = 30 softest inherent-state modes by sparse
-shift-invert Lanczos, the multi-scale descriptors, and with --dense the dense eigen-decomposition that the
+shift-invert Lanczos, the multi-scale descriptors, the harmonic propagator by Chebyshev expansions on the sparse
+Hessian (the given configuration, t = 0.165 and 0.52), and with --dense the dense eigen-decomposition that the
 harmonic propagator and the vibrational amplitude need (3N x 3N; at N = 4096 1.2 GB and minutes). It also
 checks that the sparse soft modes are the dense ones (eigenvalues, and the soft-mode participation). Run:
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/hessian.py [--dense] [--repeats 3]
@@ -18,8 +19,8 @@ import numpy as np
 
 from glassnet.descriptors import multiscale_descriptors
 from glassnet.formats import read_configurations, read_labelled
-from glassnet.hessian import (harmonic_displacement, hessian, normal_modes, soft_mode_participation,
-                              vibrational_amplitude)
+from glassnet.hessian import (harmonic_displacement, harmonic_displacement_sparse, hessian, normal_modes,
+                              soft_mode_participation, vibrational_amplitude)
 from glassnet.md import inherent_state
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,8 @@ def measure(name, pos, typ, box, temperature, repeats, dense):
     print(f"  30 softest modes, sparse shift-invert     {t:8.2f} s")
     _, t = timed(lambda: multiscale_descriptors(inh.positions, typ, box, inh.energies), repeats)
     print(f"  multi-scale descriptors (27 per particle) {t:8.2f} s")
+    _, t = timed(lambda: harmonic_displacement_sparse(pos, typ, box, inh.forces, temperature, [0.165, 0.52]), repeats)
+    print(f"  harmonic propagator at 2 times, sparse    {t:8.2f} s   (Chebyshev on the sparse Hessian, 64 draws)")
     if not dense:
         return
     (w2, e), t = timed(lambda: normal_modes(hessian(inh.positions, typ, box)), 1)
