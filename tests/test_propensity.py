@@ -40,6 +40,7 @@ def test_presets_and_overrides():
     assert spec.splits == (3, 1, 1) and spec.n == 500 and spec.times == (0.5, 5.0)
     assert PRESETS["ka-T0.56"].times[-1] == 165.0 and PRESETS["ka-T0.56-full"].times[-1] == 1650.0
     assert PRESETS["ka-T0.64"].times == (0.165, 0.52, 1.65, 5.2, 16.5, 52.0)
+    assert PRESETS["single-T0.50"].temperature == 0.5 and PRESETS["single-T0.50"].times[-1] == 520.0
 
 
 def test_spec_errors_are_parameter_errors():

@@ -247,6 +247,10 @@ PRESETS: dict = {
                                   times=tuple(half_decades(0.165, 16.5))),
     "single-T1.00": SingleRunSpec(temperature=1.00, n_runs=12, n_origins=25, origin_spacing=2.0,
                                   times=tuple(half_decades(0.165, 5.2))),
+    # down the temperature ladder (issue 30): tau_alpha of order 10^2 tau, labels to 520 tau (several tau_alpha),
+    # origins 16 tau apart; equilibration 10 tau_alpha as everywhere
+    "single-T0.50": SingleRunSpec(temperature=0.50, n_runs=12, n_origins=25, origin_spacing=16.0,
+                                  times=tuple(half_decades(0.165, 520))),
 }
 
 
