@@ -185,3 +185,16 @@ def test_a_run_started_before_a_config_field_existed_resumes(tmp_path, reference
     assert Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=20, eval_every=10), tmp_path).step == 10
     with pytest.raises(ModelError, match="another model"):
         Trainer(data[:2], data[2:], replace(mcfg, hidden=16), TrainConfig(steps=20, eval_every=10), tmp_path)
+
+
+def test_train_takes_the_recipe_of_the_architecture(tmp_path, reference_configs):
+    """Issue 32: train() fell back to the published recipe for glassnet's model too."""
+    from glassnet.training import RECIPES, recipe_config
+
+    cfg = EquivariantConfig(hidden=8, layers=1, n_outputs=len(reference_configs[0].times))
+    recipe = recipe_config(cfg)
+    assert recipe.lr == RECIPES["equivariant"]["lr"] != RECIPES["bapst"]["lr"] and recipe.normalize == "per-config"
+    assert recipe_config(ModelConfig(), steps=5).lr == RECIPES["bapst"]["lr"]
+    trainer = train(reference_configs[:1], reference_configs[1:2], tmp_path, cfg, recipe_config(cfg, steps=2),
+                    progress=False)
+    assert trainer.step == 2 and trainer.config.schedule == "cosine"

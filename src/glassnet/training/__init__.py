@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .checkpoint import CHECKPOINT_FORMAT, import_bapst_checkpoint, load_checkpoint, save_checkpoint
 from .predictor import Predictor
-from .trainer import RECIPES, TrainConfig, Trainer, label_times, train
+from .trainer import RECIPES, TrainConfig, Trainer, label_times, recipe_config, train
 
-__all__ = ["TrainConfig", "RECIPES", "Trainer", "train", "label_times", "CHECKPOINT_FORMAT", "save_checkpoint",
+__all__ = ["TrainConfig", "RECIPES", "recipe_config", "Trainer", "train", "label_times", "CHECKPOINT_FORMAT", "save_checkpoint",
            "load_checkpoint", "import_bapst_checkpoint", "Predictor"]

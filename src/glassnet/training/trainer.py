@@ -28,7 +28,7 @@ from ..observables import pair_distance_change, pearson_r
 from .checkpoint import read_payload, save_checkpoint, versions
 from .predictor import with_model_state
 
-__all__ = ["TrainConfig", "RECIPES", "Trainer", "train", "label_times"]
+__all__ = ["TrainConfig", "RECIPES", "recipe_config", "Trainer", "train", "label_times"]
 
 
 @dataclass
@@ -422,14 +422,22 @@ class Trainer:
             w.writerows(self.history)
 
 
+def recipe_config(model_config, **overrides) -> TrainConfig:
+    """The TrainConfig of the recipe registered with ``model_config``'s architecture (:data:`RECIPES`), with
+    ``overrides`` (TrainConfig fields) on top; TrainConfig's defaults for the rest."""
+    return TrainConfig(**{**RECIPES[architecture_of(model_config).name], **overrides})
+
+
 def train(train_set, valid_set, out_dir, model_config: ModelConfig | None = None,
           config: TrainConfig | None = None, output_index=None, times=None, progress=True) -> Trainer:
-    """Train a network (resuming from ``out_dir/last.pt`` if present) and return the trainer."""
+    """Train a network (resuming from ``out_dir/last.pt`` if present) and return the trainer.
+
+    ``model_config`` defaults to the published architecture; ``config`` to :func:`recipe_config` of it."""
     grid = label_times(list(train_set))
     n_all = len(train_set[0].targets) if grid is None else len(grid)
     n_out = n_all if output_index is None else len(output_index)
     model_config = model_config or ModelConfig(n_outputs=n_out)
-    trainer = Trainer(train_set, valid_set, model_config, config or TrainConfig(), out_dir,
-                      output_index, times)
+    config = config or recipe_config(model_config)
+    trainer = Trainer(train_set, valid_set, model_config, config, out_dir, output_index, times)
     trainer.run(progress=progress)
     return trainer
