@@ -49,6 +49,9 @@ def test_k_step_network_feels_nothing_beyond_shell_k(two_step_predictor):
     assert np.all(abl[:, 2:] == 0.0)             # shells > 2 removed: exactly no change
     assert np.all(pert[:, :, 2:] == 0.0)         # shells > 2 pushed: exactly no change
     assert np.all(abl[:, :2].max(axis=2) > 0)    # closer shells matter
+    jac = probe.jacobian                          # issue 31: the third measure, by autograd
+    assert jac.shape == (6, 5, 2) and np.all(jac[:, 3:] == 0.0)     # no derivative beyond shell 2 (+ its pairs)
+    assert np.all(jac[:, 1].max(axis=1) > 0) and probe.lengths("jacobian")[0]["shell"] <= 3
     assert np.all(pert[1, :, 0].mean(0) > pert[0, :, 0].mean(0))   # a larger push changes more
     lengths = probe.lengths()
     assert all(x["shell"] <= 2 for x in lengths)

@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import shortest_path
 from .core import Configuration, ParameterError
 from .graph import Graph, build_graph
 from .models import architecture_of, predict_nodes, predict_tensors, subset_inputs
+from .models.base import EDGES, RECEIVERS, SENDERS
 
 __all__ = ["DEFAULT_SHELLS", "shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings",
            "field_length", "field_lengths", "field_length_lines"]
@@ -191,8 +192,36 @@ def learned_length(change: np.ndarray, shell_distance: np.ndarray, fraction: flo
             "fraction": fraction}
 
 
+def shell_jacobian(model, t: dict, marked, shells, n_shells: int) -> np.ndarray:
+    """(M, S, K) sum over the particles j of shell n of |d prediction_i / d r_j| (standardised output per
+    sigma) for each marked particle i, by autograd through the pair vectors (the node inputs, as in the
+    ablation, are held at their values for the whole configuration).
+
+    Args:
+        model: a network whose inputs ``t`` hold the pair vectors ``edges`` (E, 3) = r_receiver - r_sender.
+        marked: (M,) particle indices; shells: (M, N) graph distance of every particle from each.
+    """
+    edges = t[EDGES].detach().clone().requires_grad_(True)
+    senders, receivers = t[SENDERS], t[RECEIVERS]
+    was_training = model.training
+    model.eval()
+    with torch.enable_grad():
+        out = model(**{**t, EDGES: edges})
+        jac = np.zeros((len(marked), n_shells, out.shape[1]))
+        for m, i in enumerate(marked):
+            for k in range(out.shape[1]):
+                (g,) = torch.autograd.grad(out[int(i), k], edges, retain_graph=True)
+                per = torch.zeros(out.shape[0], 3, dtype=g.dtype, device=g.device)
+                per.index_add_(0, receivers, g).index_add_(0, senders, -g)
+                mag = per.norm(dim=1).cpu().numpy()
+                for n in range(n_shells):
+                    jac[m, n, k] = mag[shells[m] == n].sum()
+    model.train(was_training)
+    return jac
+
+
 class ShellProbe:
-    """Shell ablation and perturbation of a trained network around marked A particles.
+    """Shell ablation, perturbation and Jacobian of a trained network around marked A particles.
 
     Args:
         predictor: a :class:`glassnet.training.Predictor` (its model and output normalisation are used;
@@ -212,7 +241,7 @@ class ShellProbe:
         self.predictor = predictor
         self.n_shells, self.pushes, self.n_marked = n_shells, tuple(float(p) for p in pushes), n_marked
         self.fraction, self.seed = fraction, seed
-        self._ablation = self._perturbation = self._distance = None
+        self._ablation = self._perturbation = self._distance = self._jacobian = None
 
     def __repr__(self):
         return (f"ShellProbe(predictor, n_shells={self.n_shells}, pushes={self.pushes}, "
@@ -255,6 +284,7 @@ class ShellProbe:
                 targets.append(int(np.sum(keep[:i])))
         abl = predict_nodes(model, inputs, targets).reshape(len(marked), self.n_shells, -1)
         ablation = np.abs(abl - base[:, None, :]) * scale
+        jacobian = shell_jacobian(model, t_full, marked, shells, self.n_shells) * scale
         # perturbation: push shells > n outwards
         pert = np.empty((len(self.pushes), len(marked), self.n_shells, base.shape[1]))
         distance = np.full((len(marked), self.n_shells), np.nan)
@@ -283,7 +313,9 @@ class ShellProbe:
         self._half_box = float(box.min() / 2)
         if reset or self._ablation is None:
             self._ablation, self._perturbation, self._distance = ablation, pert, distance
+            self._jacobian = jacobian
         else:
+            self._jacobian = np.concatenate([self._jacobian, jacobian])
             self._ablation = np.concatenate([self._ablation, ablation])
             self._perturbation = np.concatenate([self._perturbation, pert], axis=1)
             self._distance = np.concatenate([self._distance, distance])
@@ -300,13 +332,21 @@ class ShellProbe:
         return self._require(self._perturbation)
 
     @property
+    def jacobian(self) -> np.ndarray:
+        """(M, S, K) sum over shell n of |d prediction / d r_j| (sigma per sigma): :func:`shell_jacobian`."""
+        return self._require(self._jacobian)
+
+    @property
     def shell_distance(self) -> np.ndarray:
         """(M, S) mean distance (sigma) of shell n from each marked particle."""
         return self._require(self._distance)
 
     def lengths(self, experiment: str = "ablation") -> list[dict]:
-        """:func:`learned_length` per output for 'ablation' or 'perturbation' (first push)."""
-        data = self.ablation if experiment == "ablation" else self.perturbation[0]
+        """:func:`learned_length` per output for 'ablation', 'perturbation' (first push) or 'jacobian'."""
+        if experiment not in ("ablation", "perturbation", "jacobian"):
+            raise ParameterError(f"experiment={experiment!r}; expected 'ablation', 'perturbation' or 'jacobian'")
+        data = {"ablation": self.ablation, "jacobian": self.jacobian}.get(experiment)
+        data = self.perturbation[0] if data is None else data
         return [learned_length(data[:, :, k], self.shell_distance, self.fraction, seed=self.seed)
                 for k in range(data.shape[2])]
 
@@ -326,6 +366,9 @@ class ShellProbe:
             "perturbation_sem": (pert.std(axis=1) / np.sqrt(m)).transpose(0, 2, 1).tolist(),
             "length_ablation": self.lengths("ablation"),
             "length_perturbation": self.lengths("perturbation"),
+            "jacobian_mean": self.jacobian.mean(axis=0).T.tolist(),            # (K, S)
+            "jacobian_sem": (self.jacobian.std(axis=0) / np.sqrt(m)).T.tolist(),
+            "length_jacobian": self.lengths("jacobian"),
             "half_box": getattr(self, "_half_box", None),
             "reach": network_reach(self.predictor.model),
         }

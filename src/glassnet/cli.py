@@ -320,8 +320,9 @@ def _cmd_probe(args) -> int:
         log.warning(message)
     for k, x in enumerate(probe.lengths("ablation")):
         t = predictor.times[k] if predictor.times else k
+        others = ", ".join(f"{e} shell {result[f'length_{e}'][k]['shell']}" for e in ("perturbation", "jacobian"))
         print(f"t={t}: learned shell {x['shell']} +- {x['shell_err']:.2f}, length {x['length']:.2f} +- "
-              f"{x['length_err']:.2f} sigma (ablation, change < {args.fraction:g} x shell-0 change)")
+              f"{x['length_err']:.2f} sigma (ablation, change < {args.fraction:g} x shell-0 change; {others})")
     print("\n".join(field_length_lines(result)))
     log.info(f"wrote {args.out}")
     return 0
