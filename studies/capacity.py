@@ -42,9 +42,9 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("single", nargs="+", help="single-run label files (pooled; inherent states unless inherent=false)")
-    ap.add_argument("--valid", required=True, help="iso file whose valid split selects the checkpoint")
-    ap.add_argument("--test", nargs="+", required=True, help="iso files whose test splits are scored")
+    ap.add_argument("single", nargs="*", help="single-run label files (pooled; inherent states unless inherent=false)")
+    ap.add_argument("--valid", help="iso file whose valid split selects the checkpoint")
+    ap.add_argument("--test", nargs="+", help="iso files whose test splits are scored")
     ap.add_argument("--sizes", nargs="+", default=["32x3", "64x3", "64x5", "128x3"], help="HIDDENxLAYERS")
     ap.add_argument("--steps", type=int, default=4000, help="most steps per run")
     ap.add_argument("--patience", type=int, default=8, help="validations without a new best before stopping")
@@ -61,6 +61,8 @@ def main():
     args = ap.parse_args()
     if args.figure_only:
         return figure(args.csv, args.out_dir, args.figure)
+    if not (args.single and args.valid and args.test):
+        ap.error("training needs single-run files, --valid and --test")
     import torch
 
     torch.set_num_threads(1)

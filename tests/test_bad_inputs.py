@@ -287,8 +287,8 @@ def test_second_job_on_a_file_is_refused_and_ctrl_c_is_one_line(tmp_path):
     import time
 
     env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "glassnet.cli", "simulate", str(tmp_path / "x.h5"), "--n", "300", "--configs", "2",
-           "--workers", "2", "-q"]
+    cmd = [sys.executable, "-m", "glassnet.cli", "simulate", str(tmp_path / "x.h5"), "--n", "300", "--configs", "12",
+           "--workers", "2", "-q"]          # minutes of replicas after the pilot: still running when interrupted
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                              start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
@@ -302,6 +302,7 @@ def test_second_job_on_a_file_is_refused_and_ctrl_c_is_one_line(tmp_path):
             f"glassnet simulate: error: {tmp_path / 'x.h5'} is being made by another glassnet process (PID "
             f"{first.pid}); wait for it to finish or stop it, then rerun to resume"], second.stderr
         time.sleep(2)                      # replica tasks running on both workers
+        assert first.poll() is None, "the first job finished before it could be interrupted"
         os.killpg(first.pid, signal.SIGINT)
         _, err = first.communicate(timeout=120)
     finally:
