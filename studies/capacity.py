@@ -107,8 +107,8 @@ def main():
 
 
 def figure(csv_path, runs, out) -> None:
-    """r / ceiling against CPU-hours to the best checkpoint, one panel per time, one marker per size; and the
-    validation r (mean over times) of every run against its CPU-hours."""
+    """r / ceiling against CPU-hours to the best checkpoint, one panel per time, one marker per network; and the
+    validation r (mean over times) of every run against its CPU-hours of training."""
     import csv
 
     import matplotlib
@@ -117,28 +117,44 @@ def figure(csv_path, runs, out) -> None:
 
     rows = list(csv.DictReader(open(csv_path)))
     times = sorted({float(r["time"]) for r in rows})
-    sizes = list(dict.fromkeys((r["size"], r["options"]) for r in rows))
-    fig, axes = plt.subplots(1, len(times) + 1, figsize=(3.1 * (len(times) + 1), 3.2), squeeze=False)
-    for k, (size, opt) in enumerate(sizes):
+    nets = list(dict.fromkeys((r["size"], r["options"]) for r in rows))
+    n_panels = len(times) + 1
+    cols = (n_panels + 1) // 2
+    fig, axes = plt.subplots(2, cols, figsize=(3.3 * cols, 6.4), squeeze=False)
+    panels = axes.ravel()
+    for k, (size, opt) in enumerate(nets):
         color, name = f"C{k}", size + (f" {opt}" if opt else "")
-        for ax, t in zip(axes[0], times):
+        for ax, t in zip(panels, times):
             pts = [(float(r["cpu_hours"]), float(r["r"]) / float(r["ceiling"])) for r in rows
                    if (r["size"], r["options"]) == (size, opt) and float(r["time"]) == t]
             ax.plot(*zip(*pts), "o", color=color, label=name)
-            ax.set_title(f"t = {t:g} tau")
         hidden, layers = parse_size(size)
         metrics = Path(runs) / f"h{hidden}-l{layers}{('-' + opt) if opt else ''}-seed0" / "metrics.csv"
         if metrics.exists():
-            m = list(csv.DictReader(open(metrics)))
-            axes[0][-1].plot([float(x["seconds"]) / 3600 for x in m], [float(x["valid_r_mean"]) for x in m],
-                             color=color, label=name)
-    for ax in axes[0][:-1]:
+            x, y, offset, last = [], [], 0.0, 0.0
+            for m in csv.DictReader(open(metrics)):
+                sec = float(m["seconds"])
+                if sec < last:               # a resumed run counts its seconds from zero again
+                    offset += last
+                last = sec
+                x.append((sec + offset) / 3600)
+                y.append(float(m["valid_r_mean"]))
+            panels[len(times)].plot(x, y, color=color, label=name)
+    for ax, t in zip(panels, times):
+        ax.set_title(f"t = {t:g} tau")
         ax.set_xlabel("CPU-hours of training")
-        ax.set_ylim(0.3, 1.0)
-    axes[0][0].set_ylabel("r / noise ceiling (test, A)")
-    axes[0][-1].set_title("validation r (mean over times)")
-    axes[0][-1].set_xlabel("CPU-hours of training")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+        ax.set_ylabel("r / noise ceiling (test, A)")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo - 0.02, hi + 0.02)
+    curves = panels[len(times)]
+    curves.set_title("validation r (mean over times)")
+    curves.set_xlabel("CPU-hours of training")
+    curves.set_ylim(0.55, None)
+    for ax in panels[len(times) + 1:]:
+        ax.axis("off")
+    handles, labels = panels[0].get_legend_handles_labels()
+    (panels[len(times) + 1] if len(panels) > len(times) + 1 else curves).legend(handles, labels, loc="center",
+                                                                               fontsize=9, title="network")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     print(f"figure: {out}")
