@@ -61,9 +61,12 @@ def test_time_conditioned_decoder_predicts_at_any_time_and_holds_its_range(refer
     t = model.tensors(c.positions, c.types, c.box, c.inherent, temperature=0.64)
     base = predict_tensors(model, t)
     assert base.shape == (c.n, 3) and base.std() > 1e-4
-    # the same times asked explicitly, one of them alone, and far outside the range (held at the ends)
+    # the same times asked explicitly, one of them alone, and far outside the range: refused, or with
+    # clamp_times held at the ends
+    with pytest.raises(ModelError, match=r"t = 0.0001, 1e\+06 tau lies outside"):
+        model.tensors(c.positions, c.types, c.box, c.inherent, temperature=0.64, times=[1.65, 1e-4, 1e6])
     asked = predict_tensors(model, model.tensors(c.positions, c.types, c.box, c.inherent, temperature=0.64,
-                                                 times=[1.65, 1e-4, 1e6]))
+                                                 times=[1.65, 1e-4, 1e6], clamp_times=True))
     assert np.allclose(asked[:, 0], base[:, 1], atol=1e-6)
     lo = predict_tensors(model, model.tensors(c.positions, c.types, c.box, c.inherent, temperature=0.64,
                                               times=[min(c.times)]))
@@ -144,9 +147,12 @@ def test_pooled_training_over_two_time_grids(tmp_path):
     one = tmp_path / "one.h5"
     from glassnet.formats.hdf5 import write_dataset
     write_dataset(one, test[:1], test[0].times, {"temperature": 0.64})
-    assert main(["predict", str(tmp_path / "best.pt"), str(one), "--times", "0.3", "300", "--out", str(out),
+    assert main(["predict", str(tmp_path / "best.pt"), str(one), "--times", "0.3", "30", "--out", str(out),
                  "-q"]) == 0
     head = out.read_text().splitlines()
-    assert head[0] == "configuration,particle,type,temperature,t=0.3,t=300" and head[1].split(",")[3] == "0.64"
+    assert head[0] == "configuration,particle,type,temperature,t=0.3,t=30" and head[1].split(",")[3] == "0.64"
+    # 300 tau is 37 tau_alpha at T = 0.64: past every label (5.9 tau_alpha at most)
+    assert main(["predict", str(tmp_path / "best.pt"), str(one), "--times", "300", "--out", str(tmp_path / "r.csv"),
+                 "-q"]) == 2
     assert main(["predict", "ka-T0.64", str(one), "--times", "0.3", "--out", str(tmp_path / "q.csv"), "-q"]) == 2
     assert not (tmp_path / "q.csv").exists()

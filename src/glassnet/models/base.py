@@ -88,6 +88,11 @@ class GlassModel(nn.Module):
         """Whether the network predicts at any requested time (``tensors(..., times=...)``)."""
         return bool(getattr(self.config, "time_input", ""))
 
+    def times_outside(self, times, temperature=None) -> list:
+        """The requested times (tau) outside the range the network was trained on (a network that predicts at any
+        time overrides this with its range)."""
+        return []
+
     def check_time_range(self, times, temperature=None) -> None:
         """Refuse requested times (tau) the network was not trained to predict at (a network that predicts at any
         time must override this with its trained range)."""

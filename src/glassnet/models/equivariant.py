@@ -420,9 +420,11 @@ class EquivariantGN(GlassModel):
                "edges": t(g.edges), "senders": t(g.senders, torch.long),
                "receivers": t(g.receivers, torch.long)}
         if c.time_input:      # a per-node copy, so that subgraphs and batches carry it (models.base)
-            times = c.times if times is None else times
-            if not clamp_times:
+            # the network's own output grid is held at the range's ends where a temperature's range is shorter
+            # (a pooled network's grid at a temperature whose labels stop earlier); asked times are checked
+            if times is not None and not clamp_times:
                 self.check_time_range(times, temperature)
+            times = c.times if times is None else times
             u = np.clip(self.time_variable(times, temperature), *c.time_range)
             out["time_inputs"] = t(np.broadcast_to(u, (len(types), len(u))))
         return out
@@ -434,13 +436,17 @@ class EquivariantGN(GlassModel):
         shift = -float(self.time_variable([1.0], temperature)[0])     # log10 of the time unit: 1 or tau_alpha(T)
         return float(10 ** (lo + shift)), float(10 ** (hi + shift))
 
+    def times_outside(self, times, temperature=None) -> list[float]:
+        """The times (tau) outside the training data's range at ``temperature`` (epsilon/k_B)."""
+        lo, hi = self.config.time_range
+        u = self.time_variable(times, temperature)
+        return [float(x) for x, v in zip(np.atleast_1d(times), np.atleast_1d(u))
+                if not (np.isfinite(v) and lo - _TIME_TOL <= v <= hi + _TIME_TOL)]
+
     def check_time_range(self, times, temperature=None) -> None:
         """Refuse times (tau) outside the training data's range at ``temperature``: the decoder would hold them at
         its end and answer the last trained time's prediction for them."""
-        lo, hi = self.config.time_range
-        u = self.time_variable(times, temperature)
-        outside = [float(x) for x, v in zip(np.atleast_1d(times), np.atleast_1d(u))
-                   if not (np.isfinite(v) and lo - _TIME_TOL <= v <= hi + _TIME_TOL)]
+        outside = self.times_outside(times, temperature)
         if outside:
             first, last = self.trained_times(temperature)
             at = f" at T = {float(temperature):g}" if self.config.time_input == "scaled" else ""

@@ -181,6 +181,12 @@ class Predictor:
         outs = []
         if times is not None:
             times = self.check_times(times, config.metadata.get("temperature"), clamp_times)
+        elif self.any_time:                      # the network's own output grid: say where it is held
+            held = sorted({t for m, *_ in self.members for t in m.times_outside(self.times, config.metadata.get(
+                "temperature"))})
+            if held:
+                self._warn_once(f"t = {', '.join(f'{t:g}' for t in held)} tau lie outside the times the network was "
+                                f"trained on at T = {config.metadata.get('temperature')}: predicted at the range's end")
         for model, _, mean, std in self.members:
             out = predict_tensors(model, self.inputs(config, model, times, clamp_times), self.symmetrize,
                                   self._forward[id(model)])
