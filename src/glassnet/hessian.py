@@ -11,7 +11,9 @@
   (``benchmarks/hessian.py``).
 - :func:`harmonic_displacement`: the expected displacement length of each particle after time t from
   Maxwell-Boltzmann velocities, to second order in the landscape around the given configuration (the
-  harmonic short-time propagator of issue 17; unstable modes, omega^2 < 0, grow as cosh/sinh).
+  harmonic short-time propagator of issue 17; unstable modes, omega^2 < 0, grow as cosh/sinh);
+  :func:`harmonic_displacement_sparse` the same by Chebyshev expansions on the sparse Hessian (3 s at N = 1000,
+  16 s at N = 4096 for two times, against 6 s and 431 s for the dense spectrum).
 - :func:`vibrational_amplitude`, :func:`soft_mode_participation`: per-particle measures of an inherent-state
   basin (sum over modes of |e_i|^2 / omega^2; participation in the lowest-frequency modes, the soft spots of
   Widmer-Cooper et al., Nature Physics 4, 711 (2008)).
