@@ -182,11 +182,7 @@ class Predictor:
         if times is not None:
             times = self.check_times(times, config.metadata.get("temperature"), clamp_times)
         elif self.any_time:                      # the network's own output grid: say where it is held
-            held = sorted({t for m, *_ in self.members for t in m.times_outside(self.times, config.metadata.get(
-                "temperature"))})
-            if held:
-                self._warn_once(f"t = {', '.join(f'{t:g}' for t in held)} tau lie outside the times the network was "
-                                f"trained on at T = {config.metadata.get('temperature')}: predicted at the range's end")
+            self.check_times(self.times, config.metadata.get("temperature"), clamp_times=True)
         for model, _, mean, std in self.members:
             out = predict_tensors(model, self.inputs(config, model, times, clamp_times), self.symmetrize,
                                   self._forward[id(model)])
@@ -204,11 +200,14 @@ class Predictor:
         time and they are finite, positive, distinct and (unless ``clamp_times``) within each member's trained
         range at ``temperature`` (epsilon/k_B)."""
         times = check_times(times, self.any_time, self.times)
-        if clamp_times:
-            self._warn_once("times outside the trained range, if any, are predicted at its nearest end (clamp_times)")
+        if not clamp_times:
+            for model, *_ in self.members:
+                model.check_time_range(times, temperature)
             return times
-        for model, *_ in self.members:
-            model.check_time_range(times, temperature)
+        held = sorted({t for m, *_ in self.members for t in m.times_outside(times, temperature)})
+        if held:
+            self._warn_once(f"t = {', '.join(f'{t:g}' for t in held)} tau lie outside the times the network was "
+                            f"trained on at T = {temperature}: predicted at the range's end (clamp_times)")
         return times
 
     def _warn_once(self, message: str) -> None:
