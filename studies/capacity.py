@@ -123,9 +123,9 @@ def figure(csv_path, runs, out) -> None:
     fig, axes = plt.subplots(2, cols, figsize=(3.3 * cols, 6.4), squeeze=False)
     panels = axes.ravel()
     for k, (size, opt) in enumerate(nets):
-        color, name = f"C{k}", size + "".join(f" + {label}" for key, label in (("edge_head", "pair labels"),
-                                                                             ("harmonic_times", "harmonic input"))
-                                             if key in opt)
+        labels = (("edge_head", " + pair labels"), ("harmonic_times", " + harmonic input"),
+                  ("harmonic_trunk=false", " (heads only)"))
+        color, name = f"C{k}", size + "".join(label for key, label in labels if key in opt)
         for ax, t in zip(panels, times):
             pts = [(float(r["cpu_hours"]), float(r["r"]) / float(r["ceiling"])) for r in rows
                    if (r["size"], r["options"]) == (size, opt) and float(r["time"]) == t]
