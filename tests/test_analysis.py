@@ -129,3 +129,18 @@ def test_one_default_number_of_shells(two_step_predictor):
     assert ShellProbe(two_step_predictor).n_shells == DEFAULT_SHELLS
     assert build_parser().parse_args(["probe", "c.pt", "d.h5", "--out", "o"]).shells == DEFAULT_SHELLS
     assert inspect.signature(make_report).parameters["n_shells"].default == DEFAULT_SHELLS
+
+
+def test_learned_length_at_an_empty_shell_is_nan_without_a_warning():
+    """A bootstrap sample whose threshold shell holds no particle has no distance (the demo warned 'Mean of
+    empty slice')."""
+    import warnings
+
+    from glassnet.analysis import learned_length
+
+    change = np.array([[1.0, 0.5, 0.01], [1.0, 0.5, 0.01]])
+    dist = np.array([[0.0, 1.5, np.nan], [0.0, 1.5, np.nan]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = learned_length(change, dist)
+    assert out["shell"] == 2 and np.isnan(out["length"])

@@ -181,8 +181,8 @@ def learned_length(change: np.ndarray, shell_distance: np.ndarray, fraction: flo
         c = change[idx].mean(axis=0)
         below = np.nonzero(c < fraction * c[0])[0] if c[0] > 0 else np.array([0])
         n = int(below[0]) if below.size else change.shape[1]
-        length = float(np.nanmean(dist[idx, n])) if n < change.shape[1] else float("nan")
-        return n, length
+        d = dist[idx, n] if n < change.shape[1] else np.array([np.nan])
+        return n, float(np.nanmean(d)) if np.isfinite(d).any() else float("nan")    # empty shell: no distance
 
     n, length = one(np.arange(len(change)))
     rng = np.random.default_rng(seed)
