@@ -331,15 +331,13 @@ class Trainer:
             group["lr"] = self.config.lr_at(self.step)
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        if s.edge_targets is not None:
-            pred, edge_pred = self._forward(**t, with_edges=True)
+        pairs = s.edge_targets is not None
+        pred, edge_pred = self._forward(**t, with_edges=True) if pairs else (self._forward(**t), None)
+        loss = ((pred - y)[mask] ** 2).mean()
+        if pairs:
             ey = torch.as_tensor(s.edge_targets, dtype=torch.float32, device=self.device)
             seen = torch.isfinite(ey)
-            loss = ((pred - y)[mask] ** 2).mean() + self.config.edge_weight * (
-                (edge_pred - torch.nan_to_num(ey))[seen] ** 2).mean()
-        else:
-            pred = self._forward(**t)
-            loss = ((pred - y)[mask] ** 2).mean()
+            loss = loss + self.config.edge_weight * ((edge_pred - torch.nan_to_num(ey))[seen] ** 2).mean()
         if not torch.isfinite(loss):
             raise ModelError(f"the loss became {loss.item()} at step {self.step}; stopping")
         loss.backward()
