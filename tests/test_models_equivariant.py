@@ -107,6 +107,35 @@ def test_harmonic_inputs_are_invariant_and_reach_the_heads(tmp_path):
         EquivariantGN(replace(cfg, harmonic_method="lanczos"))
 
 
+def test_input_cache_folder_is_read_instead_of_recomputing(tmp_path, monkeypatch):
+    """$GLASSNET_INPUT_CACHE keeps the costly physics inputs between processes: the second process reads the
+    file (the propagator is not called), a different temperature is another entry, a corrupt file is remade."""
+    from glassnet.formats import read_labelled
+    from glassnet.models import clear_input_memo
+    from glassnet.models import equivariant as eq
+
+    c = read_labelled("data/reference/ka-T0.64.h5", "test")[0]
+    cfg = EquivariantConfig(hidden=8, layers=1, n_outputs=2, harmonic_times=(0.165,), harmonic_temperature=0.64,
+                            harmonic_method="sparse")
+    monkeypatch.setenv("GLASSNET_INPUT_CACHE", str(tmp_path / "cache"))
+    calls = []
+    real = eq.harmonic_displacement_sparse
+    monkeypatch.setattr(eq, "harmonic_displacement_sparse", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def inputs(config):
+        clear_input_memo()                        # as a new process would
+        return EquivariantGN(config).tensors(c.positions, c.types, c.box, c.inherent)["scalars"][:, -1].numpy()
+
+    first = inputs(cfg)
+    files = list((tmp_path / "cache").glob("harmonic-*.npy"))
+    assert len(calls) == 1 and len(files) == 1
+    assert np.array_equal(inputs(cfg), first) and len(calls) == 1
+    warmer = inputs(replace(cfg, harmonic_temperature=0.8))
+    assert len(calls) == 2 and not np.allclose(warmer, first)
+    files[0].write_bytes(b"not a numpy file")
+    assert np.array_equal(inputs(cfg), first) and len(calls) == 3
+
+
 def test_physics_inputs_are_invariant_and_only_the_short_time_physics_reaches_the_heads():
     """Issue 17: multi-scale inherent-state descriptors, basin measures, the harmonic estimate and log |F| as
     inputs, with the temperature input on too: exactly invariant, standardised, and the linear head path reads
@@ -143,7 +172,7 @@ def test_harmonic_temperature_comes_from_the_training_data(reference_configs):
     assert EquivariantGN.adapt_config(cfg, configs, None).harmonic_temperature == 0.64
     assert EquivariantGN.adapt_config(replace(cfg, harmonic_temperature=0.5), configs, None).harmonic_temperature == 0.5
     mixed = [configs[0], replace(configs[1], metadata={**configs[1].metadata, "temperature": 0.56})]
-    with pytest.raises(ModelError, match="one temperature"):
+    with pytest.raises(ModelError, match="the data.s temperature"):
         EquivariantGN.adapt_config(cfg, mixed, None)
 
 

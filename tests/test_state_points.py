@@ -84,6 +84,38 @@ def test_time_conditioned_decoder_predicts_at_any_time_and_holds_its_range(refer
     assert np.abs(rotated - base).max() < 1e-4 * np.abs(base).max()
 
 
+def test_time_conditioned_decoder_blends_the_harmonic_inputs_at_each_configurations_temperature():
+    """Issue 29 for pooled networks: the harmonic estimates at fixed times reach a time-conditioned decoder with
+    weights set by its time input, computed at each configuration's own temperature; still invariant."""
+    c = read_labelled(DATA / "ka-T0.64.h5", "test")[0]
+    model = _time_model(c, harmonic_times=(0.165,), harmonic_method="sparse", harmonic_trunk=False)
+    assert model.config.harmonic_temperature == 0.64           # one training temperature: recorded
+    pooled = EquivariantGN(replace(model.config, harmonic_temperature=0.0))
+    cold, warm = (pooled.tensors(c.positions, c.types, c.box, c.inherent, temperature=t)["scalars"][:, -2].numpy()
+                  for t in (0.5, 1.0))
+    assert np.corrcoef(cold, warm)[0, 1] < 0.999                   # the estimate depends on the temperature
+    t = model.tensors(c.positions, c.types, c.box, c.inherent, temperature=0.64)
+    h = t["scalars"][:, -2].numpy()                                # the estimate (the temperature is last)
+    with torch.no_grad():
+        model.decode_h.weight.zero_()
+        model.decode_h.bias.zero_()
+        without = predict_tensors(model, t)
+        model.decode_h.bias[0] = 1.0                               # type A: + the estimate, at every time
+        with_h = predict_tensors(model, t)
+        model.decode_h.weight[0, 0] = 5.0                          # weights that change with the time
+        varying = predict_tensors(model, t)
+    a = c.types == 0
+    assert np.allclose(with_h[a] - without[a], h[a, None], atol=1e-5)
+    assert np.allclose(with_h[~a], without[~a], atol=1e-6)
+    gain = [np.polyfit(h[a], varying[a, k] - without[a, k], 1)[0] for k in range(3)]
+    assert np.ptp(gain) > 0.1, gain
+    q, _ = np.linalg.qr(np.random.default_rng(2).normal(size=(3, 3)))
+    rotated = predict_tensors(model, model.transform(t, torch.as_tensor(q, dtype=torch.float32)))
+    assert np.abs(rotated - varying).max() < 1e-4 * np.abs(varying).max()
+    with pytest.raises(ModelError, match="temperature_input=True"):
+        EquivariantGN(EquivariantConfig(n_outputs=2, harmonic_times=(0.165,)))
+
+
 def test_fixed_head_networks_refuse_times(reference_configs):
     c = reference_configs[0]
     model = EquivariantGN(EquivariantConfig(hidden=8, layers=1, n_outputs=2))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import warnings
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,8 +28,9 @@ __all__ = ["EquivariantConfig", "EquivariantGN", "ARCHITECTURE", "clear_input_me
 
 @dataclass(frozen=True)
 class EquivariantConfig:
-    """Architecture of an :class:`EquivariantGN` (the defaults are the shipped networks' and `glassnet train
-    --model equivariant`'s).
+    """Architecture of an :class:`EquivariantGN`. The defaults describe the plain architecture; the recipe of
+    `glassnet train --model equivariant` and of the shipped networks adds ``ARCHITECTURE.options`` (the harmonic
+    estimates at 0.165 and 0.52 tau to the heads only, by the sparse propagator: docs/capacity.md).
 
     Attributes:
         hidden: width of the scalar and vector channels.
@@ -48,7 +52,8 @@ class EquivariantConfig:
             'sparse' (Chebyshev expansions on the sparse Hessian, :func:`glassnet.hessian.harmonic_displacement_sparse`:
             the same estimates up to sampling, ~15x cheaper at N = 4096).
         harmonic_temperature: the temperature (epsilon/k_B) of those estimates' Maxwell-Boltzmann velocities;
-            0: the training data's (filled in by :meth:`EquivariantGN.adapt_config`).
+            0: the training data's when it has one (filled in by :meth:`EquivariantGN.adapt_config`), else,
+            for a network with ``temperature_input``, each configuration's own.
         force_heads: log |F_i| of the given configuration also reaches every head linearly (beside the
             harmonic estimates): the short-time physics straight to the short-time heads.
         harmonic_trunk: the harmonic estimates (and log |F| of ``force_heads``) are inputs of the trunk as
@@ -66,7 +71,9 @@ class EquivariantConfig:
         time_input: '' for one head per output time (trained on one time grid); 'absolute' or 'scaled' for
             one decoder that takes the time as an input and predicts at any time: of log10(t / tau) or of
             log10(t / tau_alpha(T)) with tau_alpha from ``tau_alpha_law``. Times outside ``time_range`` are
-            refused (the decoder does not extrapolate in time).
+            refused (the decoder does not extrapolate in time). The harmonic estimates (at their fixed
+            ``harmonic_times``) then reach the output with weights that the decoder's time (and temperature)
+            input sets.
         times: the default output times (tau) of a time-conditioned network (``n_outputs`` of them).
         tau_alpha_law: (a, b, T0) of :func:`glassnet.observables.fit_tau_alpha`, fitted to the training
             data (needed by ``time_input='scaled'``).
@@ -123,18 +130,50 @@ _T_CENTER, _T_SCALE = 0.7, 0.15
 #: configuration's once per row and seed; the oldest go first beyond _MEMO_MAX (a few hundred MB at most)
 _MEMO: dict = {}
 _MEMO_MAX = 1024
+#: with ``$GLASSNET_INPUT_CACHE`` set to a folder, the same inputs are also kept there as .npy files, so that
+#: the next process (another seed, a later prediction) reads them instead of recomputing (the harmonic
+#: propagator: ~3 s per N = 1000 configuration). Bump a kind's version when its computation changes.
+_CACHE_ENV = "GLASSNET_INPUT_CACHE"
+_INPUT_VERSIONS = {"harmonic": 1, "multiscale": 1, "basin": 1}
 
 
 def _memo(kind: str, params: tuple, arrays, compute) -> np.ndarray:
     h = hashlib.sha1()
     for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
     key = (kind, params, h.hexdigest())
     if key not in _MEMO:
         if len(_MEMO) >= _MEMO_MAX:
             _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[key] = compute()
+        _MEMO[key] = _cached(key, compute)
     return _MEMO[key]
+
+
+def _cached(key: tuple, compute) -> np.ndarray:
+    """compute(), read from / written to ``$GLASSNET_INPUT_CACHE`` when that is set (an unreadable file there
+    is recomputed and replaced)."""
+    folder = os.environ.get(_CACHE_ENV)
+    if not folder:
+        return compute()
+    kind = key[0]
+    name = hashlib.sha1(repr((key, _INPUT_VERSIONS.get(kind, 0))).encode()).hexdigest()
+    path = Path(folder) / f"{kind}-{name}.npy"
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        pass
+    value = np.asarray(compute())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, value, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError as err:         # a read-only or full cache costs time, not the result
+        warnings.warn(f"{_CACHE_ENV}={folder}: could not write {path.name} ({err.strerror or err})", stacklevel=3)
+    return value
 
 
 def clear_input_memo() -> None:
@@ -209,8 +248,6 @@ def _check_time_input(c) -> None:
         raise ModelError(f"time_range={c.time_range}; expected (lo, hi)")
     if c.time_input == "scaled" and len(c.tau_alpha_law) != 3:
         raise ModelError(f"time_input='scaled' needs tau_alpha_law=(a, b, T0), got {c.tau_alpha_law}")
-    if c.harmonic_times or c.force_heads:
-        raise ModelError("harmonic and force head inputs are per fixed time: not with a time-conditioned decoder")
     if c.n_time_rbf < 1:
         raise ModelError(f"n_time_rbf={c.n_time_rbf}; expected >= 1")
 
@@ -285,8 +322,9 @@ class EquivariantGN(GlassModel):
         c = self.config = config
         if c.hidden < 1 or c.layers < 1 or c.n_rbf < 2 or c.n_outputs < 1:
             raise ModelError(f"invalid model config {config}")
-        if c.harmonic_times and not c.harmonic_temperature > 0:
-            raise ModelError(f"harmonic_times={c.harmonic_times} need harmonic_temperature > 0 (the data's T)")
+        if c.harmonic_times and not (c.harmonic_temperature > 0 or c.temperature_input):
+            raise ModelError(f"harmonic_times={c.harmonic_times} need harmonic_temperature > 0 (the data's T), or "
+                             "temperature_input=True (each configuration's own T)")
         if c.harmonic_method not in ("dense", "sparse"):
             raise ModelError(f"harmonic_method={c.harmonic_method!r}; expected 'dense' or 'sparse'")
         _check_time_input(c)
@@ -314,8 +352,14 @@ class EquivariantGN(GlassModel):
         else:
             self.head = nn.Sequential(nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, n_heads))
         # the harmonic estimates (and log |F|) also reach the heads linearly (a learned blend, as in
-        # docs/results.md)
-        self.head_h = nn.Linear(n_h, n_heads, bias=False) if n_h else None
+        # docs/results.md); with a time-conditioned decoder the blend's weights are a function of its condition
+        n_cond = c.n_time_rbf + int(c.temperature_input)
+        n_blend = c.n_types if c.type_heads else 1
+        self.head_h = self.decode_h = None
+        if n_h and c.time_input:
+            self.decode_h = nn.Linear(n_cond, n_h * n_blend)
+        elif n_h:
+            self.head_h = nn.Linear(n_h, n_heads, bias=False)
         if c.edge_head and c.time_input:
             raise ModelError("edge_head predicts at the fixed output times: not with a time-conditioned decoder")
         # symmetric in the pair: s_i + s_j, s_i * s_j, the radial basis of r_ij and, with vector channels,
@@ -339,10 +383,12 @@ class EquivariantGN(GlassModel):
         if config.harmonic_times and not config.harmonic_temperature > 0:
             temps = {round(float(c.metadata["temperature"]), 6) for c in configurations
                      if c.metadata.get("temperature") is not None}
-            if len(temps) != 1:
-                raise ModelError(f"harmonic inputs need one temperature; the training data record {sorted(temps)}:"
-                                 " give harmonic_temperature")
-            config = replace(config, harmonic_temperature=temps.pop())
+            if len(temps) != 1 and not config.temperature_input:
+                raise ModelError(f"harmonic inputs need the data's temperature; the training data record "
+                                 f"{sorted(temps) or 'none'}: give harmonic_temperature=T, "
+                                 "temperature_input=true, or no harmonic inputs (harmonic_times=)")
+            if len(temps) == 1:
+                config = replace(config, harmonic_temperature=temps.pop())
         if not config.time_input:
             return config
         if times is None:
@@ -406,7 +452,7 @@ class EquivariantGN(GlassModel):
                        lambda: basin_measures(inherent.positions, types, box))
             scal = np.column_stack([scal, _standardise(np.log(np.maximum(bm, 1e-30)))])
         if c.harmonic_times:
-            scal = np.column_stack([scal, self._harmonic(positions, types, box, inherent)])
+            scal = np.column_stack([scal, self._harmonic(positions, types, box, inherent, temperature)])
         if c.force_heads:
             fmag = np.linalg.norm(np.asarray(inherent.forces, np.float64), axis=1)
             scal = np.column_stack([scal, _standardise(np.log(fmag + 1e-3)[:, None])])
@@ -454,9 +500,10 @@ class EquivariantGN(GlassModel):
                              f"trained on ({first:.3g} ... {last:.3g} tau{at}); it does not extrapolate in time "
                              "(clamp_times=True holds such times at the nearest end)")
 
-    def _harmonic(self, positions, types, box, inherent) -> np.ndarray:
-        """(N, len(harmonic_times)) harmonic displacement estimates, standardised within the configuration."""
-        c = self.config
+    def _harmonic(self, positions, types, box, inherent, temperature=None) -> np.ndarray:
+        """(N, len(harmonic_times)) harmonic displacement estimates at ``harmonic_temperature`` (else at the
+        configuration's ``temperature``, epsilon/k_B), standardised within the configuration."""
+        c = replace(self.config, harmonic_temperature=self.config.harmonic_temperature or float(temperature))
 
         def compute():
             if c.harmonic_method == "sparse":
@@ -499,6 +546,9 @@ class EquivariantGN(GlassModel):
                 cond = torch.cat([cond, scalars[:, None, -1:].expand(-1, cond.shape[1], 1)], -1)
             gamma, beta = self.decode_c(cond).chunk(2, dim=-1)
             out = self.decode(self.decode_s(s).unsqueeze(1) * (1 + gamma) + beta)  # (N, K, types or 1)
+            if self.decode_h is not None:                                         # the blend at each time
+                w = self.decode_h(cond).unflatten(-1, (out.shape[-1], h1 - h0))   # (N, K, types or 1, n_h)
+                out = out + (w * scalars[:, None, None, h0:h1]).sum(-1)
             if not c.type_heads:
                 return out[..., 0]
             return out.gather(2, types.view(-1, 1, 1).expand(-1, out.shape[1], 1)).squeeze(2)
@@ -520,10 +570,12 @@ class EquivariantGN(GlassModel):
 
 
 #: chosen on the validation splits of the reference datasets (docs/results.md): Adam 1e-3, 100-step
-#: warm-up then cosine decay, targets standardised per configuration and type, loss on A and B
+#: warm-up then cosine decay, targets standardised per configuration and type, loss on A and B; the harmonic
+#: estimates to the heads only (docs/capacity.md: +0.07 at t = 0.165, +0.01 at 0.52, nothing lost later)
 ARCHITECTURE = Architecture(
     "equivariant", EquivariantGN, EquivariantConfig,
     recipe={"lr": 1e-3, "schedule": "cosine", "warmup": 100, "normalize": "per-config",
             "loss_types": (0, 1), "weight_decay": 0.0},
     description="glassnet's model (inherent-state inputs, PaiNN-style trunk; needs inherent states)",
-    aliases={"mp_steps": "layers"})
+    aliases={"mp_steps": "layers"},
+    options={"harmonic_times": (0.165, 0.52), "harmonic_method": "sparse", "harmonic_trunk": False})
