@@ -30,9 +30,9 @@ import numpy as np
 from glassnet.evaluation import evaluate
 from glassnet.formats import read_labelled
 from glassnet.formats.hdf5 import read_dataset
-from glassnet.models import ARCHITECTURES, architecture, build_config
+from glassnet.models import ARCHITECTURES
 from glassnet.runtime import tune_allocator
-from glassnet.training import Predictor, TrainConfig, Trainer
+from glassnet.training import Predictor, fit
 
 
 def main():
@@ -120,11 +120,8 @@ def main():
         res = row(f"shipped {' + '.join(names)} ({kind} labels)", evaluate(shipped, test), iso_cost, n_iso,
                   f"shipped {kind}", len(names))
     reference.update(res)
-    recipe = dict(ARCHITECTURES[args.model].recipe)
-    if args.lr is not None:
-        recipe["lr"] = args.lr
+    recipe = {} if args.lr is None else {"lr": args.lr}
     options = dict(o.split("=", 1) for o in args.option)
-    model_config = build_config(architecture(args.model), len(times), options)
     suffix = "".join(f"-{k}={v}" for k, v in sorted(options.items()))
     if args.model != "equivariant":
         suffix += f"-{args.model}" + ("" if args.lr is None else f"-lr{args.lr:g}")
@@ -134,9 +131,8 @@ def main():
         members = []
         for seed in args.seeds:
             out = Path(args.out_dir) / f"{tag}{suffix}-steps{args.steps}-seed{seed}"
-            tcfg = TrainConfig(steps=args.steps, seed=seed, eval_every=100, compile=True, **recipe)
-            trainer = Trainer(train, valid, model_config, tcfg, out, times=times)
-            trainer.run(progress=False)
+            fit(train, valid, out, args.model, options, times=times, plain=True, progress=False, steps=args.steps,
+                seed=seed, eval_every=100, compile=True, **recipe)
             members.append(out / "best.pt")
         return members
 

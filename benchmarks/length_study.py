@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pooled_temperatures import ISO, SINGLE, _single_run, _valid  # noqa: E402  (the same training files)
+from pooled_temperatures import SINGLE, _single_run, _valid  # noqa: E402  (the same training files)
 
 ROOT = Path(__file__).resolve().parents[1]
 BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
@@ -41,18 +41,16 @@ ORIGINS = 25
 
 def train(t: float, data: Path, out: Path, steps: int, seed: int) -> Path:
     """Train (or resume) the reach-7 network of temperature ``t``; returns its best checkpoint."""
-    from glassnet.models import ARCHITECTURES, EquivariantConfig
-    from glassnet.training import TrainConfig, Trainer, label_times
+    from glassnet.training import fit
 
     run = out / f"reach7-T{t:.2f}"
     ds = _single_run(data / SINGLE[t])
     configs = [replace(c, metadata={**c.metadata, "split": "train"}) for c in ds.configurations
                if c.metadata["origin"] < ORIGINS]
-    mcfg = EquivariantConfig(n_outputs=len(label_times(configs)), layers=LAYERS, inherent=False)
-    tcfg = TrainConfig(steps=steps, seed=seed, eval_every=100, compile=True, **ARCHITECTURES["equivariant"].recipe)
     print(f"reach7-T{t:.2f}: {len(configs)} configurations, {LAYERS} layers, no inherent state, {steps} steps",
           flush=True)
-    Trainer(configs, _valid([t], data), mcfg, tcfg, run).run(progress=False)
+    fit(configs, _valid([t], data), run, "equivariant", {"layers": LAYERS, "inherent": False}, plain=True,
+        progress=False, steps=steps, seed=seed, eval_every=100, compile=True)
     return run / "best.pt"
 
 

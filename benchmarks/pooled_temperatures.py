@@ -152,18 +152,15 @@ def _path(p, data):
 
 
 def _train(name, spec, single, data, out, args):
-    from glassnet.models import ARCHITECTURES, EquivariantConfig
-    from glassnet.training import TrainConfig, Trainer, label_times
+    from glassnet.training import fit
 
     temps, time_input, k, t_input, *steps = spec
     train = [replace(c, metadata={**c.metadata, "split": "train"}) for t in temps
              for c in single[t].configurations if c.metadata["origin"] < k]
-    grid = label_times(train)
-    mcfg = EquivariantConfig(n_outputs=len(grid), temperature_input=t_input, time_input=time_input)
-    tcfg = TrainConfig(steps=steps[0] if steps else args.steps, seed=args.seed, eval_every=100, compile=True,
-                       **ARCHITECTURES["equivariant"].recipe)
     print(f"{name}: {len(train)} configurations at T = {temps}, {k} origins per run", flush=True)
-    Trainer(train, _valid(temps, data), mcfg, tcfg, out / name).run(progress=False)
+    fit(train, _valid(temps, data), out / name, "equivariant", {"temperature_input": t_input, "time_input": time_input},
+        plain=True, progress=False, steps=steps[0] if steps else args.steps, seed=args.seed, eval_every=100,
+        compile=True)
 
 
 def _fan_out(names, args):

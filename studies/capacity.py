@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.formats import read_labelled
-from glassnet.models import architecture, build_config
+from glassnet.models import architecture
 from glassnet.runtime import tune_allocator
-from glassnet.training import TrainConfig, Trainer, load_checkpoint
+from glassnet.training import fit, load_checkpoint
 
 from studies.common import Scorer, append_rows, single_run_configurations
 
@@ -87,11 +87,10 @@ def main():
     for size in args.sizes:
         hidden, layers = parse_size(size)
         out = Path(args.out_dir) / f"h{hidden}-l{layers}{tag}-seed{args.seed}"
-        mcfg = build_config(arch, len(times), {**options, "hidden": hidden, "layers": layers})
-        tcfg = TrainConfig(steps=args.steps, seed=args.seed, eval_every=100, compile=True, patience=args.patience,
-                           **{**arch.recipe, "weight_decay": args.weight_decay})
-        trainer = Trainer(train, valid, mcfg, tcfg, out, times=times)
-        trainer.run(progress=False)
+        # the plain architecture plus the study's options: each row names everything it adds
+        trainer = fit(train, valid, out, arch.name, {**options, "hidden": hidden, "layers": layers}, times=times,
+                      plain=True, progress=False, steps=args.steps, seed=args.seed, eval_every=100, compile=True,
+                      patience=args.patience, weight_decay=args.weight_decay)
         model, meta = load_checkpoint(out / "best.pt")
         n_par = sum(p.numel() for p in model.parameters())
         hours, total = meta["train_seconds"] / 3600, meta.get("train_seconds_total", np.nan) / 3600

@@ -10,7 +10,7 @@ from glassnet.core import Configuration, ModelError
 from glassnet.graph import build_graph
 from glassnet.models import EquivariantConfig, ModelConfig
 from glassnet.observables import pearson_r
-from glassnet.training import Predictor, TrainConfig, Trainer, load_checkpoint, train
+from glassnet.training import Predictor, TrainConfig, Trainer, fit, load_checkpoint
 
 from conftest import DATA, bapst_configuration, random_system
 
@@ -18,9 +18,8 @@ from conftest import DATA, bapst_configuration, random_system
 def test_overfit_test_small(tmp_path, test_small):
     """As in the published unit test: cutoff 5, 2 steps, MLP 32-32 fits test_small to r > 0.99."""
     c = bapst_configuration(test_small)
-    trainer = train([c], [c], tmp_path, ModelConfig(hidden=32, steps=2, r_cut=5.0, n_outputs=1),
-                    TrainConfig(steps=400, lr=1e-3, eval_every=100, augment=False),
-                    output_index=[9], progress=False)
+    trainer = fit([c], [c], tmp_path, "bapst", {"hidden": 32, "steps": 2, "r_cut": 5.0}, output_index=[9],
+                  progress=False, steps=400, lr=1e-3, eval_every=100, augment=False)
     assert trainer.history[-1]["valid_r_mean"] > 0.99
     assert (tmp_path / "metrics.csv").read_text().startswith("step,train_loss,valid_r_mean")
 
@@ -153,7 +152,7 @@ def test_pair_level_supervision_on_single_run_labels(tmp_path, capsys):
     model, meta = load_checkpoint(run / "best.pt")
     assert meta["model_config"]["edge_head"] is True and meta["train_config"]["edge_weight"] == 1.0
     trainer = Trainer(configs[:1], configs[:1], model.config, TrainConfig(steps=0), tmp_path / "probe")
-    s, t = trainer.train_samples[0], trainer.train_samples[0].tensors
+    t = trainer.train_samples[0].tensors
     y = pair_distance_change(t["edges"].numpy(), t["senders"].numpy(), t["receivers"].numpy(),
                              configs[0].metadata["displacement_vectors"])
 
@@ -187,14 +186,25 @@ def test_a_run_started_before_a_config_field_existed_resumes(tmp_path, reference
         Trainer(data[:2], data[2:], replace(mcfg, hidden=16), TrainConfig(steps=20, eval_every=10), tmp_path)
 
 
-def test_train_takes_the_recipe_of_the_architecture(tmp_path, reference_configs):
-    """Issue 32: train() fell back to the published recipe for glassnet's model too."""
-    from glassnet.training import RECIPES, recipe_config
+def test_fit_builds_the_architecture_with_its_recipe(tmp_path, reference_configs):
+    """Issue 32: one way to build a trainer: the architecture's recipe (training fields and model options) with
+    the caller's options and overrides on top; ``plain`` starts from the config's defaults (train() once fell
+    back to the published recipe for glassnet's model)."""
+    from glassnet.models import ARCHITECTURES
 
-    cfg = EquivariantConfig(hidden=8, layers=1, n_outputs=len(reference_configs[0].times))
-    recipe = recipe_config(cfg)
-    assert recipe.lr == RECIPES["equivariant"]["lr"] != RECIPES["bapst"]["lr"] and recipe.normalize == "per-config"
-    assert recipe_config(ModelConfig(), steps=5).lr == RECIPES["bapst"]["lr"]
-    trainer = train(reference_configs[:1], reference_configs[1:2], tmp_path, cfg, recipe_config(cfg, steps=2),
-                    progress=False)
-    assert trainer.step == 2 and trainer.config.schedule == "cosine"
+    eq, bapst = ARCHITECTURES["equivariant"], ARCHITECTURES["bapst"]
+    one, other = reference_configs[:1], reference_configs[1:2]
+    trainer = fit(one, other, tmp_path / "eq", options={"hidden": 8, "layers": 1}, steps=2, progress=False)
+    cfg = trainer.model_config
+    assert trainer.step == 2 and trainer.config.lr == eq.recipe["lr"] != bapst.recipe["lr"]
+    assert trainer.config.schedule == "cosine" and trainer.config.normalize == "per-config" and cfg.hidden == 8
+    assert cfg.harmonic_times == (0.165, 0.52) == eq.options["harmonic_times"] and not cfg.harmonic_trunk
+    assert cfg.harmonic_temperature == one[0].metadata["temperature"] == 0.64     # from the data
+    plain = Trainer.from_architecture(one, other, tmp_path / "plain", options={"hidden": 8}, plain=True, lr=3e-4)
+    assert plain.model_config.harmonic_times == () and plain.config.lr == 3e-4 and plain.config.warmup == 100
+    off = Trainer.from_architecture(one, other, tmp_path / "off", options={"hidden": 8, "harmonic_times": ""})
+    assert off.model_config.harmonic_times == () and off.model_config.harmonic_method == "sparse"  # --option X=
+    b = Trainer.from_architecture(one, other, tmp_path / "b", "bapst", {"hidden": 8, "steps": "1"}, output_index=[0])
+    assert b.config.lr == bapst.recipe["lr"] and b.config.normalize == "global" and b.model_config.n_outputs == 1
+    with pytest.raises(ModelError, match="no option 'harmonic_times'"):
+        Trainer.from_architecture(one, other, tmp_path / "b2", "bapst", {"harmonic_times": "0.1"})

@@ -27,7 +27,7 @@ _EXPORTS = {
     "datasets": ["generate_dataset", "add_inherent_states"],
     "graph": ["Graph", "build_graph"],
     "models": ["BapstGN", "ModelConfig", "EquivariantGN", "EquivariantConfig", "ARCHITECTURES"],
-    "training": ["TrainConfig", "Trainer", "train", "Predictor", "load_checkpoint", "import_bapst_checkpoint"],
+    "training": ["TrainConfig", "Trainer", "fit", "Predictor", "load_checkpoint", "import_bapst_checkpoint"],
     "evaluation": ["evaluate"],
     "baselines": ["physics_baseline_table", "descriptor_baseline_table", "structural_descriptors"],
     "analysis": ["ShellProbe", "shell_index", "learned_length"],

@@ -21,9 +21,9 @@ import numpy as np
 from .core import atomic_write
 from .formats import read_labelled
 from .formats.hdf5 import read_dataset
-from .models import architecture, build_config, clear_input_memo
+from .models import clear_input_memo
 from .observables import pearson_r
-from .training import Predictor, TrainConfig, Trainer
+from .training import Predictor, Trainer
 
 __all__ = ["VARIANTS", "PHYSICS_VARIANTS", "GLASSBENCH_BEST", "run_ablation"]
 
@@ -93,10 +93,10 @@ def _train(v: Variant, seed: int, data, out: Path, steps: int, progress, compile
     if best.exists() and not (run / "last.pt").exists():
         return best
     train_set, valid_set = read_labelled(data, "train"), read_labelled(data, "valid")
-    arch = architecture(v.arch)
-    mcfg = build_config(arch, len(train_set[0].targets), v.options)
-    tcfg = TrainConfig(steps=steps, seed=seed, eval_every=max(25, steps // 20), compile=compile, **arch.recipe)
-    trainer = Trainer(train_set, valid_set, mcfg, tcfg, run, times=train_set[0].times)
+    # the ladder starts from the plain architecture: each row adds its inputs to it
+    trainer = Trainer.from_architecture(train_set, valid_set, run, v.arch, v.options, times=train_set[0].times,
+                                        plain=True, steps=steps, seed=seed, eval_every=max(25, steps // 20),
+                                        compile=compile)
     if trainer.step < steps:
         t0 = time.perf_counter()
         progress(f"ablation: training {v.key} seed {seed} ({steps} steps) in {run}")

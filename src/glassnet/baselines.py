@@ -30,7 +30,7 @@ import numpy as np
 
 from . import hessian as _hessian
 from .core import Configuration
-from .descriptors import (FIRST_SHELL, RADIAL_SHELLS, bond_order_descriptors, coarse_grain,
+from .descriptors import (FIRST_SHELL, bond_order_descriptors, coarse_grain,
                           multiscale_descriptors, radial_descriptors, structural_descriptors)
 from .evaluation import result_rows as _rows
 from .forcefield import reference_energy_forces

@@ -9,10 +9,10 @@ from .core import ParameterError
 from .datasets import add_inherent_states, generate_dataset
 from .evaluation import read_results
 from .formats import read_labelled
-from .models import ARCHITECTURES, EquivariantConfig
+from .models import ARCHITECTURES
 from .propensity import PRESETS
 from .report import make_report
-from .training import TrainConfig, Trainer
+from .training import Trainer
 
 __all__ = ["run_demo", "DEMO_STEPS"]
 
@@ -47,12 +47,11 @@ def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None =
     train_set, valid_set = read_labelled(data, "train"), read_labelled(data, "valid")
     steps = steps or DEMO_STEPS.get(preset, 800)
     recipe = ARCHITECTURES["equivariant"].recipe
-    progress(f"[3/4] train: glassnet's network (inherent-state inputs, equivariant trunk, one head per "
-             f"time and type), all {len(spec.times)} timescales at once, {steps} steps (Adam "
-             f"{recipe['lr']:g}, {recipe['schedule']} schedule), validation on the valid split")
-    trainer = Trainer(train_set, valid_set, EquivariantConfig(n_outputs=len(spec.times)),
-                      TrainConfig(steps=steps, seed=seed, eval_every=max(25, steps // 20), **recipe),
-                      out / "train", times=train_set[0].times)
+    progress(f"[3/4] train: glassnet's network (inherent-state inputs, equivariant trunk, one head per time and "
+             f"type fed the harmonic short-time estimates), all {len(spec.times)} timescales at once, {steps} "
+             f"steps (Adam {recipe['lr']:g}, {recipe['schedule']} schedule), validation on the valid split")
+    trainer = Trainer.from_architecture(train_set, valid_set, out / "train", "equivariant", times=train_set[0].times,
+                                        steps=steps, seed=seed, eval_every=max(25, steps // 20))
     t1 = time.perf_counter()
     trainer.run()
     progress(f"      trained in {time.perf_counter() - t1:.0f} s; best validation r "

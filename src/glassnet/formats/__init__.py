@@ -103,13 +103,12 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False, typ
         return configs
     path = Path(path)
     if has_splits(path):
-        from .hdf5 import read_dataset, with_state_point
+        from .hdf5 import read_dataset
 
         ds = read_dataset(path, load_displacements=displacements)
         configs = ds.split(split) if split else ds.configurations
         for c in configs:
             c.metadata.setdefault("source", str(path))
-        with_state_point(configs, ds.metadata)
         if not configs and not allow_empty:
             raise FormatError(f"{path} has no configurations in split {split!r}")
     else:

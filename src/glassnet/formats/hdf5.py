@@ -103,7 +103,7 @@ def _read_inherent(group) -> InherentState | None:
 
 
 def read_dataset(path, load_displacements: bool = False) -> Dataset:
-    """Read a glassnet HDF5 dataset.
+    """Read a glassnet HDF5 dataset (each configuration gets the file's state point, :func:`with_state_point`).
 
     Args:
         path: the .h5 file.
@@ -154,6 +154,7 @@ def read_dataset(path, load_displacements: bool = False) -> Dataset:
                                              cmeta, _read_inherent(g)))
         except (KeyError, OSError) as err:
             raise FormatError(f"{path}: damaged configuration record: {str(err).splitlines()[0]}") from err
+    with_state_point(configs, meta)
     return Dataset(configs, times, meta)
 
 
@@ -189,9 +190,7 @@ def write_predictions(path, configurations, predictions, times=None) -> None:
 def read(path) -> list[Configuration]:
     """Every configuration of a glassnet dataset file, each with the file's ``temperature``, ``density`` and
     ``tau_alpha`` in its metadata where the file records them."""
-    ds = read_dataset(path)
-    with_state_point(ds.configurations, ds.metadata)
-    return ds.configurations
+    return read_dataset(path).configurations
 
 
 def with_state_point(configurations, file_metadata) -> None:

@@ -122,6 +122,9 @@ class Architecture:
         config: its frozen config dataclass (the one home of the architecture's defaults).
         recipe: :class:`~glassnet.training.TrainConfig` fields of its training recipe.
         description: one line for ``--help``.
+        options: config fields the recipe sets on top of the config's defaults (what ``glassnet train`` and
+            :func:`glassnet.training.fit` build unless told otherwise; the config dataclass describes the plain
+            architecture, so that checkpoints and tests keep their meaning when the recipe changes).
         aliases: command-line option -> config field, for the options every architecture shares under
             its own name (``mp_steps``: the number of message-passing steps).
     """
@@ -132,6 +135,7 @@ class Architecture:
     recipe: dict
     description: str = ""
     aliases: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
 
 
 def build_config(arch: Architecture, n_outputs: int, options: dict | None = None):

@@ -1,6 +1,6 @@
 """Training, checkpoints and prediction.
 
-- :mod:`~glassnet.training.trainer`: :class:`TrainConfig`, :class:`Trainer`, :func:`train`;
+- :mod:`~glassnet.training.trainer`: :class:`TrainConfig`, :class:`Trainer`, :func:`fit`;
 - :mod:`~glassnet.training.checkpoint`: the checkpoint file format;
 - :mod:`~glassnet.training.predictor`: :class:`Predictor`.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .checkpoint import CHECKPOINT_FORMAT, import_bapst_checkpoint, load_checkpoint, save_checkpoint
 from .predictor import Predictor
-from .trainer import RECIPES, TrainConfig, Trainer, label_times, recipe_config, train
+from .trainer import TrainConfig, Trainer, fit, label_times
 
-__all__ = ["TrainConfig", "RECIPES", "recipe_config", "Trainer", "train", "label_times", "CHECKPOINT_FORMAT", "save_checkpoint",
+__all__ = ["TrainConfig", "Trainer", "fit", "label_times", "CHECKPOINT_FORMAT", "save_checkpoint",
            "load_checkpoint", "import_bapst_checkpoint", "Predictor"]

@@ -23,12 +23,12 @@ import torch
 
 from ..core import Configuration, ModelError, atomic_write, check_targets, number_density
 from ..graph import CUBE_SYMMETRIES
-from ..models import ARCHITECTURES, ModelConfig, architecture_of, compiled, pick_device, predict_tensors
+from ..models import ModelConfig, architecture, architecture_of, build_config, compiled, pick_device, predict_tensors
 from ..observables import pair_distance_change, pearson_r
 from .checkpoint import read_payload, save_checkpoint, versions
 from .predictor import with_model_state
 
-__all__ = ["TrainConfig", "RECIPES", "recipe_config", "Trainer", "train", "label_times"]
+__all__ = ["TrainConfig", "Trainer", "fit", "label_times"]
 
 
 @dataclass
@@ -95,10 +95,6 @@ class TrainConfig:
         return self.lr
 
 
-#: training recipe per architecture (TrainConfig fields), as registered with each architecture
-RECIPES = {name: dict(arch.recipe) for name, arch in ARCHITECTURES.items()}
-
-
 def label_times(configs: list[Configuration]) -> np.ndarray | None:
     """The sorted union (tau) of the configurations' label times: the output grid of a network trained on
     them (datasets at several temperatures label different times); None when some record no times."""
@@ -118,9 +114,9 @@ def _on_grid(config: Configuration, grid, values=None) -> np.ndarray:
     if grid is None:
         return t
     out = np.full((len(grid), t.shape[1]), np.nan)
-    for row, time in zip(t, config.times):
-        k = int(np.argmin(np.abs(grid - time)))
-        if abs(grid[k] - time) <= 1e-6 * time:
+    for row, t_label in zip(t, config.times):
+        k = int(np.argmin(np.abs(grid - t_label)))
+        if abs(grid[k] - t_label) <= 1e-6 * t_label:
             out[k] = row
     return out
 
@@ -213,7 +209,30 @@ class Trainer:
         config: :class:`TrainConfig`.
         output_index: which rows of the targets (timescales) to predict; default all.
         out_dir: folder for ``last.pt`` (resume), ``best.pt`` and ``metrics.csv``.
+
+    :meth:`from_architecture` (or :func:`fit`) builds one from an architecture name with its recipe.
     """
+
+    @classmethod
+    def from_architecture(cls, train_set, valid_set, out_dir, model: str = "equivariant",
+                          options: dict | None = None, *, output_index=None, times=None, plain: bool = False,
+                          **overrides) -> Trainer:
+        """A trainer of the architecture ``model`` (a name of :data:`glassnet.models.ARCHITECTURES`) with its
+        recipe: the model config is the architecture's ``options`` updated by ``options`` (config fields; strings
+        are parsed as ``--option`` values), the training config its ``recipe`` updated by ``overrides``
+        (:class:`TrainConfig` fields: steps, seed, lr, ...). The one way glassnet builds a trainer.
+
+        ``plain``: start from the config's defaults instead of the recipe's options (the plain architecture:
+        an ablation's first rows)."""
+        arch = architecture(model)
+        if not train_set:
+            raise ModelError("the training set is empty")
+        grid = label_times(list(train_set))
+        n_all = len(train_set[0].targets) if grid is None else len(grid)
+        n_out = n_all if output_index is None else len(output_index)
+        model_config = build_config(arch, n_out, {**({} if plain else arch.options), **(options or {})})
+        return cls(train_set, valid_set, model_config, TrainConfig(**{**arch.recipe, **overrides}), out_dir,
+                   output_index, times)
 
     def __init__(self, train_set, valid_set, model_config: ModelConfig, config: TrainConfig,
                  out_dir, output_index=None, times=None, data_description=None):
@@ -420,22 +439,16 @@ class Trainer:
             w.writerows(self.history)
 
 
-def recipe_config(model_config, **overrides) -> TrainConfig:
-    """The TrainConfig of the recipe registered with ``model_config``'s architecture (:data:`RECIPES`), with
-    ``overrides`` (TrainConfig fields) on top; TrainConfig's defaults for the rest."""
-    return TrainConfig(**{**RECIPES[architecture_of(model_config).name], **overrides})
+def fit(train_set, valid_set, out_dir, model: str = "equivariant", options: dict | None = None, *,
+        output_index=None, times=None, plain: bool = False, progress=True, **overrides) -> Trainer:
+    """Train a network of the architecture ``model`` with its recipe (resuming from ``out_dir/last.pt`` if
+    present) and return the trainer; see :meth:`Trainer.from_architecture` for the arguments.
 
-
-def train(train_set, valid_set, out_dir, model_config: ModelConfig | None = None,
-          config: TrainConfig | None = None, output_index=None, times=None, progress=True) -> Trainer:
-    """Train a network (resuming from ``out_dir/last.pt`` if present) and return the trainer.
-
-    ``model_config`` defaults to the published architecture; ``config`` to :func:`recipe_config` of it."""
-    grid = label_times(list(train_set))
-    n_all = len(train_set[0].targets) if grid is None else len(grid)
-    n_out = n_all if output_index is None else len(output_index)
-    model_config = model_config or ModelConfig(n_outputs=n_out)
-    config = config or recipe_config(model_config)
-    trainer = Trainer(train_set, valid_set, model_config, config, out_dir, output_index, times)
+    Example: ``fit(read_labelled("T064.h5", "train"), read_labelled("T064.h5", "valid"), "run/", steps=4000)``
+    trains glassnet's model as the shipped networks were; ``options={"hidden": 64}`` changes the model,
+    ``lr=3e-4`` the recipe.
+    """
+    trainer = Trainer.from_architecture(train_set, valid_set, out_dir, model, options, output_index=output_index,
+                                        times=times, plain=plain, **overrides)
     trainer.run(progress=progress)
     return trainer
