@@ -20,7 +20,7 @@ LAYERS = [
     ["glassnet.formats.base", "glassnet.formats.tfbundle", "glassnet.formats.hdf5", "glassnet.formats.bapst",
      "glassnet.formats.glassbench", "glassnet.formats.gsd", "glassnet.formats.xyz", "glassnet.formats.lammps_dump",
      "glassnet.formats.csvfile", "glassnet.formats"],
-    ["glassnet.datasets"],
+    ["glassnet.datasets", "glassnet.datastore"],
     ["glassnet.graph", "glassnet.descriptors"],
     ["glassnet.models.base", "glassnet.models.bapst", "glassnet.models.equivariant", "glassnet.models"],
     ["glassnet.training.checkpoint", "glassnet.pretrained", "glassnet.training.predictor",
@@ -31,7 +31,8 @@ LAYERS = [
     ["glassnet.plots"],
     ["glassnet.report"],
     ["glassnet.ablation", "glassnet.demo"],
-    ["glassnet.cli"],
+    ["glassnet.cli.common", "glassnet.cli.simulate", "glassnet.cli.train", "glassnet.cli.evaluate",
+     "glassnet.cli.analysis", "glassnet.cli", "glassnet.cli.__main__"],
 ]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 ORDER = {m: (i, j) for i, layer in enumerate(LAYERS) for j, m in enumerate(layer)}
