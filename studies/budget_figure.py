@@ -1,11 +1,11 @@
-"""Accuracy per CPU-hour of training labels (issue 16): the figure, from the rows benchmarks/label_budget.py
+"""Accuracy per CPU-hour of training labels (issue 16): the figure, from the rows studies/label_budget.py
 wrote with ``--csv``.
 
 One panel per output time: test r / noise ceiling against the CPU-hours of MD and quench behind the training
 labels (log scale), one line per label protocol (30 replicas, few replicas, single runs), each point the
 largest seed ensemble measured at that budget, labelled with its number of training configurations. Rows without a cost (the shipped single-run networks, whose
 data have their own rows) are left out. Run:
-    python benchmarks/budget_figure.py budget-T0.64.csv [more.csv ...] --out docs/label_budget_T0.64.png
+    python -m studies.budget_figure budget-T0.64.csv [more.csv ...] --out docs/label_budget_T0.64.png
 """
 import argparse
 import csv

@@ -1,7 +1,7 @@
 """The physical length of issue 19: the decay length of the spatial correlation of the propensity field, measured
 and predicted, per time and temperature.
 
-    python benchmarks/field_lengths.py --out-dir runs/field_lengths [--network ka-all] [--more FILE.h5 ...]
+    python -m studies.field_lengths --out-dir runs/field_lengths [--network ka-all] [--more FILE.h5 ...]
 
 For every state point with 30-replica test configurations (data/reference: T = 1.0, 0.8, 0.64, 0.56 at N = 1000,
 L = 9.4 sigma) and the published T = 0.44 configuration (N = 4096, L = 15.0 sigma; ../shared), per time: the decay
@@ -18,11 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = ROOT / "data/reference"
-SETS = {1.0: ["ka-T1.00.h5"], 0.8: ["ka-T0.80.h5"], 0.64: ["ka-T0.64.h5", "ka-T0.64-b.h5"],
-        0.56: ["ka-T0.56.h5", "ka-T0.56-b.h5"]}
-BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
+from studies.common import BAPST_T044, ISO
 
 
 def _sets(bapst, more=()):
@@ -33,9 +29,9 @@ def _sets(bapst, more=()):
     from glassnet.formats.hdf5 import read_dataset
 
     out = []
-    for t, files in SETS.items():
-        tau = float(read_dataset(REF / files[0]).metadata["tau_alpha"])
-        out.append((t, read_labelled([REF / f for f in files], "test"), tau))
+    for t, files in ISO.items():
+        tau = float(read_dataset(files[0]).metadata["tau_alpha"])
+        out.append((t, read_labelled(files, "test"), tau))
     for path in more:
         meta = read_dataset(path).metadata
         out.append((float(meta["temperature"]), read_labelled(path, "test"), float(meta["tau_alpha"])))

@@ -2,7 +2,7 @@
 3-seed ensemble, the harmonic propagator, and their blend (z-scored per configuration, one weight per time
 fitted on the valid split), scored on the test split next to the noise ceiling.
 
-    python benchmarks/harmonic_blend.py data/reference/ka-T0.64.h5 data/reference/ka-T0.64-b.h5 \\
+    python -m studies.harmonic_blend data/reference/ka-T0.64.h5 data/reference/ka-T0.64-b.h5 \\
         --ensemble ka-T0.64 ka-T0.64-seed1 ka-T0.64-seed2
 
 Prints r (A particles, mean +- SE over test configurations) per time up to t = 2 tau, and the paired gain of

@@ -2,10 +2,10 @@
 growing budget, scored on the iso-configurational test split next to its noise ceiling and the shipped
 networks trained on 30-replica labels.
 
-    python benchmarks/label_budget.py SINGLE.h5 --valid data/reference/ka-T0.64.h5 \\
+    python -m studies.label_budget SINGLE.h5 --valid data/reference/ka-T0.64.h5 \\
         --test data/reference/ka-T0.64.h5 data/reference/ka-T0.64-b.h5 --origins 9 25 --out-dir runs/budget
-    python benchmarks/label_budget.py --iso FEW-REPLICA.h5 [MORE.h5 ...] --iso-configs 12 24 48 --valid ... --test ...
-    python benchmarks/label_budget.py SINGLE.h5 --model bapst --lr 3e-4 --steps 7000 ...   # the faithful network
+    python -m studies.label_budget --iso FEW-REPLICA.h5 [MORE.h5 ...] --iso-configs 12 24 48 --valid ... --test ...
+    python -m studies.label_budget SINGLE.h5 --model bapst --lr 3e-4 --steps 7000 ...   # the faithful network
 
 For each ``--origins K`` it trains on the first K time origins of every run of the SINGLE files (so the MD
 per run is the same trajectory cut short, and the budgets nest; several files, e.g. other seeds, pool
@@ -18,7 +18,7 @@ R x t_max of MD per configuration and one quench (``--iso``: iso files pooled in
 from them, so 30-replica files give the 30-replica protocol's budgets and 4-replica files the few-replica one).
 ``--model bapst`` trains the faithful published network instead (its recipe; ``--lr`` overrides the rate).
 Every run resumes from its folder. ``--csv FILE`` appends every printed row, one line per time, for
-benchmarks/budget_figure.py (r / ceiling against CPU-hours).
+studies/budget_figure.py (r / ceiling against CPU-hours).
 """
 import argparse
 import csv
@@ -55,7 +55,7 @@ def main():
     ap.add_argument("--shipped", nargs="+", default=["ka-T0.64", "ka-T0.64-seed1", "ka-T0.64-seed2"])
     ap.add_argument("--out-dir", default="runs/budget")
     ap.add_argument("--csv", help="append the rows here (temperature, protocol, label, configurations, "
-                    "cpu_hours, seeds, time, r, ceiling) for benchmarks/budget_figure.py")
+                    "cpu_hours, seeds, time, r, ceiling) for studies/budget_figure.py")
     ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                     help="an option of glassnet's model, as in `glassnet train --option` (e.g. multiscale=true); "
                     "the run folders are then named after the options")

@@ -2,7 +2,7 @@
 shells, scored and probed shell by shell on 30-replica test configurations, beside the decay length of the
 measured propensity field.
 
-    python benchmarks/length_study.py --data-dir data --out-dir runs/length_study [--train-only | --probe-only]
+    python -m studies.length_study --data-dir data --out-dir runs/length_study [--train-only | --probe-only]
 
 Networks (one per temperature, trained on all times of that temperature's single-run labels at N = 1000, the
 files of ``pooled_temperatures.py``; selected on the same valid configurations): glassnet's model with 7
@@ -20,20 +20,16 @@ the predicted field. Prints markdown tables; writes one probe JSON per (network,
 """
 import argparse
 import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pooled_temperatures import SINGLE, _single_run, _valid  # noqa: E402  (the same training files)
+from studies.common import BAPST_T044, REFERENCE, SINGLE, single_run_with_tau, valid_configurations
 
-ROOT = Path(__file__).resolve().parents[1]
-BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
 #: N = 4096 test sets (committed)
-TEST = {t: ROOT / f"data/reference/ka4096-T{t:.2f}.h5" for t in (1.0, 0.64, 0.56)}
+TEST = {t: REFERENCE / f"ka4096-T{t:.2f}.h5" for t in (1.0, 0.64, 0.56)}
 FAITHFUL = {0.64: "ka-T0.64-bapst", 0.56: "ka-T0.56-bapst"}
 LAYERS = 7
 ORIGINS = 25
@@ -44,12 +40,12 @@ def train(t: float, data: Path, out: Path, steps: int, seed: int) -> Path:
     from glassnet.training import fit
 
     run = out / f"reach7-T{t:.2f}"
-    ds = _single_run(data / SINGLE[t])
+    ds = single_run_with_tau(data / SINGLE[t])
     configs = [replace(c, metadata={**c.metadata, "split": "train"}) for c in ds.configurations
                if c.metadata["origin"] < ORIGINS]
     print(f"reach7-T{t:.2f}: {len(configs)} configurations, {LAYERS} layers, no inherent state, {steps} steps",
           flush=True)
-    fit(configs, _valid([t], data), run, "equivariant", {"layers": LAYERS, "inherent": False}, plain=True,
+    fit(configs, valid_configurations([t], data), run, "equivariant", {"layers": LAYERS, "inherent": False}, plain=True,
         progress=False, steps=steps, seed=seed, eval_every=100, compile=True)
     return run / "best.pt"
 

@@ -2,15 +2,15 @@
 time-conditioned decoder, trained on single-run labels pooled over state points, against per-temperature
 networks at equal CPU-seconds of data, left-one-temperature-out, and on the published T=0.44 configuration.
 
-    python benchmarks/pooled_temperatures.py --data-dir /work/data --out-dir runs/pooled
+    python -m studies.pooled_temperatures --data-dir /work/data --out-dir runs/pooled
 
-reads, in ``--data-dir``, the single-run training files ``single-T1.00.h5 single-T0.80.h5 single-T0.64-s2.h5
-single-T0.56.h5`` (not committed: too large) and takes the valid and test splits (30 replicas) of T = 1.0, 0.8,
+reads, in ``--data-dir``, the single-run training files ``single-T1.00.h5 single-T0.80.h5 single-T0.64.h5
+single-T0.56.h5`` (`glassnet data make NAME` puts them in $GLASSNET_DATA) (not committed: too large) and takes the valid and test splits (30 replicas) of T = 1.0, 0.8,
 0.64 and 0.56 from ``data/reference`` (commands that make every file and their sha256:
 data/reference/README.md). Every network: glassnet's model (3 layers x 32), the recipe of `glassnet train
 --model equivariant`, ``--steps`` steps (compiled, one thread), selected on the pooled validation
 configurations of the temperatures it was trained on. Costs are CPU-seconds of data on this machine: MD at
-``--steps-per-second`` plus ``--quench-seconds`` per labelled configuration (benchmarks/label_budget.py's
+``--steps-per-second`` plus ``--quench-seconds`` per labelled configuration (studies/label_budget.py's
 model). Runs resume from their folders; ``--runs`` picks some; ``--jobs 2`` trains two at a time.
 """
 import argparse
@@ -22,12 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-SINGLE = {1.0: "single-T1.00.h5", 0.8: "single-T0.80.h5", 0.64: "single-T0.64-s2.h5", 0.56: "single-T0.56.h5"}
-ISO = {1.0: [ROOT / "data/reference/ka-T1.00.h5"], 0.8: [ROOT / "data/reference/ka-T0.80.h5"],
-       0.64: [ROOT / "data/reference/ka-T0.64.h5", ROOT / "data/reference/ka-T0.64-b.h5"],
-       0.56: [ROOT / "data/reference/ka-T0.56.h5", ROOT / "data/reference/ka-T0.56-b.h5"]}
-BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
+from glassnet.datastore import data_dir
+from studies.common import BAPST_T044, ISO, SINGLE, single_run_with_tau, valid_configurations
+
 #: the per-temperature networks at T=0.64 and 0.56 are the shipped ones: the same recipe on the same files
 SHIPPED = {0.64: "ka-T0.64", 0.56: "ka-T0.56"}
 #: runs whose network ships: scored from the package when their folder is absent (ka-all is pooled-absolute-6k,
@@ -65,7 +62,7 @@ def runs_table(costs: dict) -> dict:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default="data", help="folder of the single-run and T=0.8/1.0 files")
+    ap.add_argument("--data-dir", default=str(data_dir()), help="folder of the single-run files (default $GLASSNET_DATA)")
     ap.add_argument("--out-dir", default="runs/pooled")
     ap.add_argument("--runs", nargs="+", help="train and score only these (default: all)")
     ap.add_argument("--steps", type=int, default=2000)
@@ -84,7 +81,7 @@ def main():
     torch.set_num_threads(1)
     tune_allocator()
     data = Path(args.data_dir)
-    single = {t: _single_run(data / name) for t, name in SINGLE.items() if (data / name).exists()}
+    single = {t: single_run_with_tau(data / name) for t, name in SINGLE.items() if (data / name).exists()}
     costs = {t: _cost_model(ds, args.steps_per_second, args.quench_seconds) for t, ds in single.items()}
     table = runs_table(costs)
     names = args.runs or [n for n in table if not _shipped(n)]
@@ -109,26 +106,6 @@ def _shipped(name):
     return SHIPPED_RUNS.get(name)
 
 
-def _single_run(path):
-    """A single-run file whose configurations carry T and tau_alpha: the 1/e crossing of F_s averaged over
-    all its origins (at the label times, interpolated in log t), which is much closer to the 30-replica
-    value than the file's pilot estimate (one short run: 21.6 against 28.1 tau at T=0.56)."""
-    from glassnet.formats.hdf5 import read_dataset
-    from glassnet.observables import crossing_times
-
-    ds = read_dataset(path)
-    if ds.metadata.get("protocol") != "single-run":
-        raise SystemExit(f"{path} is not a single-run label file")
-    fs = np.mean([c.metadata["fs"] for c in ds.configurations], axis=0)
-    tau = float(crossing_times(ds.times, fs, [np.exp(-1.0)])[0])
-    ds.metadata["tau_alpha_labels"] = tau
-    print(f"{Path(path).name}: T = {ds.metadata['temperature']:g}, tau_alpha = {tau:.4g} tau from the labels' "
-          f"F_s (pilot {ds.metadata['tau_alpha_pilot']:.4g})", flush=True)
-    for c in ds.configurations:
-        c.metadata.update(temperature=ds.metadata["temperature"], tau_alpha=tau, source=str(path))
-    return ds
-
-
 def _cost_model(ds, steps_per_second, quench_seconds):
     """k -> CPU-seconds of the first k origins of every run of a single-run file (MD + one quench each)."""
     m = ds.metadata
@@ -141,16 +118,6 @@ def _cost_model(ds, steps_per_second, quench_seconds):
     return cost
 
 
-def _valid(temps, data):
-    from glassnet.formats import read_labelled
-
-    return [c for t in temps for c in read_labelled([_path(p, data) for p in ISO[t]], "valid")]
-
-
-def _path(p, data):
-    return Path(p) if Path(p).is_absolute() else data / p
-
-
 def _train(name, spec, single, data, out, args):
     from glassnet.training import fit
 
@@ -158,14 +125,14 @@ def _train(name, spec, single, data, out, args):
     train = [replace(c, metadata={**c.metadata, "split": "train"}) for t in temps
              for c in single[t].configurations if c.metadata["origin"] < k]
     print(f"{name}: {len(train)} configurations at T = {temps}, {k} origins per run", flush=True)
-    fit(train, _valid(temps, data), out / name, "equivariant", {"temperature_input": t_input, "time_input": time_input},
+    fit(train, valid_configurations(temps, data), out / name, "equivariant", {"temperature_input": t_input, "time_input": time_input},
         plain=True, progress=False, steps=steps[0] if steps else args.steps, seed=args.seed, eval_every=100,
         compile=True)
 
 
 def _fan_out(names, args):
     """Train the runs two (``--jobs``) at a time in child processes of this script."""
-    base = [sys.executable, __file__, "--data-dir", args.data_dir, "--out-dir", args.out_dir, "--steps",
+    base = [sys.executable, "-m", "studies.pooled_temperatures", "--data-dir", args.data_dir, "--out-dir", args.out_dir, "--steps",
             str(args.steps), "--seed", str(args.seed), "--train-only", "--runs"]
     pending, running = list(names), []
     while pending or running:
@@ -182,7 +149,7 @@ def _score(names, table, single, costs, data, out, args):
     from glassnet.formats import read_labelled
     from glassnet.training import Predictor
 
-    tests = {t: read_labelled([_path(p, data) for p in ISO[t]], "test") for t in ISO}
+    tests = {t: read_labelled(ISO[t], "test") for t in ISO}
     ceilings = {t: np.mean([c.metadata["noise_ceiling"] for c in cs], axis=0) for t, cs in tests.items()}
     results = {}
     for t, cs in tests.items():
