@@ -67,8 +67,15 @@ def test_probe_warnings_name_what_caps_a_length():
              "length_ablation": [{"shell": 1, "length": 1.1}, {"shell": 3, "length": 4.5}],
              "length_perturbation": [{"shell": 1, "length": 1.0}, {"shell": 2, "length": float("nan")}]}
     w = probe_warnings(probe)
-    assert len(w) == 2 and all("ablation at t=10" in x for x in w)
-    assert "half the box" in w[0] and "reach (3 message-passing steps)" in w[1]
+    assert len(w) == 2 and all(x.startswith("ablation at t=10") for x in w)
+    assert "4.50 sigma" in w[0] and "half the box (4.70 sigma)" in w[0] and "reach (3 message-passing steps)" in w[1]
+    # one line per cause: the same cause at several times is named once, with its times
+    probe["length_ablation"][0] = {"shell": 3, "length": 4.6}
+    probe["length_perturbation"] = [{"shell": 3, "length": 4.4}, {"shell": 3, "length": 4.4}]
+    w = probe_warnings(probe)
+    assert len(w) == 4 and w[1] == ("ablation at t=1, t=10: the learned shell reaches the network's reach "
+                                    "(3 message-passing steps): the architecture caps it")
+    assert w[2].startswith("perturbation at t=1 (4.40 sigma), t=10 (4.40 sigma): the learned length reaches")
 
 
 def test_probe_properties_need_compute(two_step_predictor):

@@ -29,7 +29,11 @@ def test_figures_render_with_expected_axes(tmp_path):
     fig = plots.correlation_vs_time(rows)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "Pearson r (A particles)"
-    assert len(ax.get_legend().get_texts()) == 2
+    assert ax.get_legend() is None and len(fig.legends[0].get_texts()) == 2    # beside the panel, not on it
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    assert fig.legends[0].get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
     probe = {"label": "T=1", "times": [1.0], "shells": [0, 1, 2], "ablation_mean": [[1, 0.1, 0.0]],
              "ablation_sem": [[0, 0, 0]], "perturbation_mean": [[[1, 0.1, 0]]],
              "perturbation_sem": [[[0, 0, 0]]], "length_ablation": [{"length": 1.5, "length_err": 0.1}]}

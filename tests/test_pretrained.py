@@ -45,7 +45,7 @@ def test_shipped_network_predicts_as_before(name):
 @pytest.mark.parametrize("name, temperature, floor", [("ka-T0.64", "0.64", 0.25), ("ka-T0.56", "0.56", 0.5)])
 def test_shipped_network_on_its_reference_test_split(name, temperature, floor):
     """The shipped networks load by name and predict their reference test configuration as measured in
-    docs/results.md (r 0.70 ... 0.31 at T=0.64, where the ceiling falls to 0.56; 0.77 ... 0.49 at T=0.56 on
+    docs/results/accuracy.md (r 0.80 ... 0.39 at T=0.64, where the ceiling falls to 0.56; 0.77 ... 0.49 at T=0.56 on
     six test configurations)."""
     pred = Predictor(name)
     assert pred.meta["architecture"] == "equivariant" and pred.meta["train_seconds"] > 0
@@ -57,7 +57,7 @@ def test_shipped_network_on_its_reference_test_split(name, temperature, floor):
 
 
 def test_shipped_pooled_network_across_temperatures():
-    """ka-all, one network for T = 0.56 ... 1.0 (docs/results.md, issue 20): it predicts at each reference
+    """ka-all, one network for T = 0.56 ... 1.0 (docs/results/accuracy.md): it predicts at each reference
     file's own times (r 0.67 at T=1.0 and 0.77 at T=0.56 at t=0.165 on the test splits) and at times it was
     never trained at, and records its training temperatures."""
     pred = Predictor("ka-all")

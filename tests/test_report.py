@@ -24,6 +24,9 @@ def test_report_end_to_end(tmp_path, two_step_predictor):
     html = (tmp_path / "rep" / "report.html").read_text()
     assert html.count("data:image/png;base64") == 5
     assert "noise ceiling" in html and "potential_energy" in html
+    # one model x time table: a row per model, a column per time, the ceiling once, the network's r / ceiling
+    assert html.count("<tr class='ceiling'>") == 1 and html.count("<th>t = 10 τ</th>") == 1
+    assert html.count("<tr class='network'>") == 1 and "] </td>" not in html
     from glassnet import __version__
 
     # the page says what made it, and that this 2-step network's length is capped by its reach

@@ -71,24 +71,29 @@ def network_reach(model) -> int | None:
 def probe_warnings(probe: dict) -> list[str]:
     """Where a probe's learned length is capped: by half the box (the periodic image) or by the network's
     reach (the change cannot fall below the threshold further out than the network sees); and where the
-    box caps the physical length of the propensity field beside it."""
-    out = []
+    box caps the physical length of the propensity field beside it. One line per cause, naming its times."""
+    causes: dict[str, list[str]] = {}
     times = probe.get("times") or [None] * len(probe.get("length_ablation", []))
+    half, reach = probe.get("half_box"), probe.get("reach")
     for experiment in ("ablation", "perturbation"):
         for t, x in zip(times, probe.get(f"length_{experiment}", [])):
-            when = f"t={t:g}" if t is not None else "an output"
-            if probe.get("half_box") and np.isfinite(x["length"]) and x["length"] >= 0.9 * probe["half_box"]:
-                out.append(f"{experiment} at {when}: the learned length {x['length']:.2f} sigma reaches half the box "
-                           f"({probe['half_box']:.2f} sigma): the box caps it")
-            if probe.get("reach") is not None and x["shell"] >= probe["reach"]:
-                out.append(f"{experiment} at {when}: the learned shell {x['shell']} reaches the network's reach "
-                           f"({probe['reach']} message-passing steps): the architecture caps it")
+            if half and np.isfinite(x["length"]) and x["length"] >= 0.9 * half:
+                causes.setdefault(f"{experiment}: the learned length reaches half the box ({half:.2f} sigma): "
+                                  "the box caps it", []).append(_when(t, f"{x['length']:.2f} sigma"))
+            if reach is not None and x["shell"] >= reach:
+                causes.setdefault(f"{experiment}: the learned shell reaches the network's reach ({reach} "
+                                  "message-passing steps): the architecture caps it", []).append(_when(t))
     for what, t, x in _field_records(probe):
         if x.get("capped"):
-            when = f"t={t:g}" if t is not None else "an output"
-            out.append(f"{what} propensity correlation at {when}: 3 x its decay length {x['xi']:.2f} sigma exceeds "
-                       f"half the box: the box does not resolve it")
-    return out
+            causes.setdefault(f"{what} propensity correlation: 3 x its decay length exceeds half the box: the "
+                              "box does not resolve it", []).append(_when(t, f"{x['xi']:.2f} sigma"))
+    return [f"{cause.split(':', 1)[0]} at {', '.join(where)}:{cause.split(':', 1)[1]}"
+            for cause, where in causes.items()]
+
+
+def _when(t, value: str = "") -> str:
+    at = f"t={t:g}" if t is not None else "an output"
+    return f"{at} ({value})" if value else at
 
 
 def _field_records(probe: dict):

@@ -144,7 +144,13 @@ def correlation_vs_time(rows, title: str = ""):
         ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.0)
         ax.set_title(title or Path(data).name)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
+    # one legend beside the panels, never over the curves (saved with bbox_inches="tight")
+    entries = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    fig.legend(list(entries.values()), list(entries), fontsize=7, loc="upper left", bbox_to_anchor=(0.99, 0.95),
+               frameon=False)
     return fig
 
 

@@ -107,16 +107,26 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
 
 
 def _table_html(rows) -> str:
-    cols = ["model", "kind", "time", "r_mean", "r_std", "n_configurations", "note"]
-    head = "".join(f"<th>{c}</th>" for c in cols)
+    """Result rows as one model x time table: r (mean over configurations) per time, the network's r / ceiling
+    in brackets, the noise ceiling as the last row."""
+    times = sorted({float(r["time"]) for r in rows if r.get("time") not in (None, "")})
+    ceiling = {float(r["time"]): r["r_mean"] for r in rows if r["kind"] == "ceiling" and r.get("time") not in (None, "")}
+    order = {"network": 0, "physics": 1, "descriptor": 2, "ceiling": 3}
+    models = sorted({(r["kind"], r["model"]) for r in rows}, key=lambda km: (order.get(km[0], 2), km[1]))
+    head = "<th>model</th><th>kind</th>" + "".join(f"<th>t = {t:g} τ</th>" for t in times)
     body = []
-    for r in rows:
-        cells = []
-        for c in cols:
-            v = r.get(c)
-            cells.append(f"<td>{v:.3f}</td>" if isinstance(v, float) and c != "time"
-                         else f"<td>{'' if v is None else html.escape(str(v))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    for kind, model in models:
+        cells = {float(r["time"]): r["r_mean"] for r in rows if (r["kind"], r["model"]) == (kind, model)
+                 and r.get("time") not in (None, "")}
+        tds = []
+        for t in times:
+            v = cells.get(t)
+            text = "" if v is None else f"{v:.3f}"
+            if v is not None and kind == "network" and ceiling.get(t):
+                text += f" [{v / ceiling[t]:.2f}]"
+            tds.append(f"<td>{text}</td>")
+        style = " class='ceiling'" if kind == "ceiling" else " class='network'" if kind == "network" else ""
+        body.append(f"<tr{style}><td>{html.escape(str(model))}</td><td>{kind}</td>{''.join(tds)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
@@ -126,11 +136,15 @@ def write_report(path, title: str, sections: list[tuple[str, str]], figures: lis
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
              "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+             "tr.network{font-weight:bold}tr.ceiling{font-style:italic;background:#f4f4f4}"
+             "pre{white-space:pre-wrap;overflow-wrap:anywhere}"
              "img{max-width:100%}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
     for head, text in sections:
         parts.append(f"<h2>{html.escape(head)}</h2><pre>{html.escape(text)}</pre>")
     if rows:
-        parts.append("<h2>Pearson r on the test configurations (A particles)</h2>" + _table_html(rows))
+        parts.append("<h2>Pearson r on the test configurations (A particles)</h2><p>Mean over configurations; "
+                     "[r / noise ceiling] for the network; the ceiling is how well the data's own replicas "
+                     "predict it.</p>" + _table_html(rows))
     for caption, png in figures:
         data = base64.b64encode(Path(png).read_bytes()).decode()
         parts.append(f"<figure><img src='data:image/png;base64,{data}'><figcaption>"

@@ -352,7 +352,7 @@ class EquivariantGN(GlassModel):
         else:
             self.head = nn.Sequential(nn.Linear(c.hidden, c.hidden), nn.SiLU(), nn.Linear(c.hidden, n_heads))
         # the harmonic estimates (and log |F|) also reach the heads linearly (a learned blend, as in
-        # docs/results.md); with a time-conditioned decoder the blend's weights are a function of its condition
+        # docs/capacity.md); with a time-conditioned decoder the blend's weights are a function of its condition
         n_cond = c.n_time_rbf + int(c.temperature_input)
         n_blend = c.n_types if c.type_heads else 1
         self.head_h = self.decode_h = None
@@ -569,7 +569,7 @@ class EquivariantGN(GlassModel):
         return out, self.edge(torch.cat(pair, -1))
 
 
-#: chosen on the validation splits of the reference datasets (docs/results.md): Adam 1e-3, 100-step
+#: chosen on the validation splits of the reference datasets (docs/results/accuracy.md): Adam 1e-3, 100-step
 #: warm-up then cosine decay, targets standardised per configuration and type, loss on A and B; the harmonic
 #: estimates to the heads only (docs/capacity.md: +0.07 at t = 0.165, +0.01 at 0.52, nothing lost later)
 ARCHITECTURE = Architecture(
