@@ -7,6 +7,7 @@ from glassnet.cli import main
 from glassnet.core import FormatError
 from glassnet.datastore import DataFile, make, resolve, sha256_of, verify
 from glassnet.formats.hdf5 import read_dataset
+from glassnet.propensity import PRESETS
 
 #: a dataset small enough to make in a test: N = 300 at T = 1.0, 2 configurations x 2 replicas, one time
 TINY = dict(preset="small", seed=5, overrides={"n": 300, "temperature": 1.0, "n_configs": 2, "splits": (1, 1, 0),
@@ -50,8 +51,9 @@ def test_other_paths_pass_through_and_unknown_names_are_named(store, tmp_path):
     assert resolve("no-such-file.h5").name == "no-such-file.h5"     # the readers say it does not exist
     with pytest.raises(FormatError, match="unknown dataset 'nope'; known: single-T0.64"):
         verify("nope")
-    assert [d.commands()[0] for d in datastore.KNOWN.values()][3] == \
+    assert datastore.KNOWN["single-T0.80"].commands()[0] == \
         "glassnet simulate single-T0.80.h5 --preset single-T0.80 --seed 2 --origins 13"
+    assert all(d.preset in PRESETS and len(d.sha256) == 64 for d in datastore.KNOWN.values())
 
 
 def test_data_command(store, capsys):
