@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from ..core import ParameterError, atomic_write
-from .common import (N_MARKED, check_device, engine_option, input_file, log, log_file, output_dir, output_file,
-                     positive, progress_on, types_option)
+from .common import (N_MARKED, check_device, device_option, engine_option, input_file, log, log_file, output_dir,
+                     output_file, positive, progress_on, types_option)
 
 
 def add_commands(sub) -> None:
@@ -27,7 +27,7 @@ def add_commands(sub) -> None:
     pb.add_argument("--seed", type=int, default=0, help="seed of the choice of marked particles and bootstrap")
     pb.add_argument("--label", help="name of this dataset in figures (default T=...)")
     pb.add_argument("--out", required=True, help="probe result (.json)")
-    pb.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    device_option(pb)
     engine_option(pb)
     types_option(pb)
     pb.set_defaults(func=_cmd_probe)
@@ -41,7 +41,7 @@ def add_commands(sub) -> None:
     fg.add_argument("--config", type=int, default=0, help="which configuration (of the split) to draw")
     fg.add_argument("--output", type=int, default=0, help="which network output (timescale) to draw")
     fg.add_argument("--out-dir", required=True, help="folder for the PNG and PDF files")
-    fg.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    device_option(fg)
     engine_option(fg)
     types_option(fg)
     fg.set_defaults(func=_cmd_figures)
@@ -53,7 +53,7 @@ def add_commands(sub) -> None:
     rp.add_argument("--marked", type=int, default=N_MARKED, help="marked particles of the shell probe")
     rp.add_argument("--no-descriptors", action="store_true", help="skip the descriptor baselines")
     rp.add_argument("--out-dir", required=True, help="folder for report.html, its figures and tables")
-    rp.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    device_option(rp)
     types_option(rp)
     rp.set_defaults(func=_cmd_report)
 

@@ -88,6 +88,10 @@ def log_file(path) -> None:
     log.debug("glassnet %s, command: glassnet %s", __version__, " ".join(sys.argv[1:]))
 
 
+def device_option(parser) -> None:
+    parser.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+
+
 def engine_option(parser) -> None:
     from ..md import DEFAULT_ENGINE, ENGINES
 

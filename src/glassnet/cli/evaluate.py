@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..core import ParameterError
-from .common import (check_device, engine_option, input_file, log, output_file, positive, progress_on,
-                     types_option)
+from .common import (check_device, device_option, engine_option, input_file, log, output_file, positive,
+                     progress_on, types_option)
 
 
 def add_commands(sub) -> None:
@@ -22,7 +22,7 @@ def add_commands(sub) -> None:
     ev.add_argument("--symmetry-spread", action="store_true",
                     help="also report how far the network is from cube-symmetry invariance")
     ev.add_argument("--out", help="write the table as .csv or .json")
-    ev.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    device_option(ev)
     engine_option(ev)
     types_option(ev)
     ev.set_defaults(func=_cmd_evaluate)
@@ -56,7 +56,7 @@ def add_commands(sub) -> None:
     pr.add_argument("--symmetrize", action="store_true", help="average over the 48 cube symmetries")
     pr.add_argument("--compile", action="store_true", help="torch.compile the networks (faster for many "
                     "configurations, after a compilation on the first)")
-    pr.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    device_option(pr)
     engine_option(pr)
     types_option(pr)
     pr.set_defaults(func=_cmd_predict)

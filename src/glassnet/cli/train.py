@@ -4,7 +4,8 @@ from __future__ import annotations
 import time
 
 from ..core import FormatError, ParameterError
-from .common import check_device, log, log_file, output_dir, output_file, positive, progress_on, types_option
+from .common import (check_device, device_option, log, log_file, output_dir, output_file, positive, progress_on,
+                     types_option)
 
 
 def add_commands(sub) -> None:
@@ -47,7 +48,7 @@ def add_commands(sub) -> None:
     tr.add_argument("--no-inherent", action="store_true", help="equivariant: no inherent-state inputs")
     tr.add_argument("--no-vectors", action="store_true", help="equivariant: invariant trunk (no l=1 vectors)")
     tr.add_argument("--shared-heads", action="store_true", help="equivariant: one head per timescale for all types")
-    tr.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    device_option(tr)
     tr.add_argument("--compile", action="store_true",
                     help="torch.compile the training step: ~2.8x faster for the equivariant model on a CPU "
                          "after a compilation of 1-2 min; for long runs")
