@@ -56,7 +56,7 @@ def test_resume_with_another_seed_is_refused(tmp_path):
     data = _toy_dataset()
     mcfg = ModelConfig(hidden=16, steps=1, n_outputs=2)
     Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=10, eval_every=10), tmp_path).run(progress=False)
-    with pytest.raises(ModelError, match="another model, outputs or seed"):
+    with pytest.raises(ModelError, match=r"another model \(other outputs or seed\)"):
         Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=20, eval_every=10, seed=1), tmp_path)
 
 
@@ -182,7 +182,7 @@ def test_a_run_started_before_a_config_field_existed_resumes(tmp_path, reference
     del payload["model_config"]["edge_head"], payload["weights_sha256"]
     torch.save(payload, tmp_path / "last.pt")
     assert Trainer(data[:2], data[2:], mcfg, TrainConfig(steps=20, eval_every=10), tmp_path).step == 10
-    with pytest.raises(ModelError, match="another model"):
+    with pytest.raises(ModelError, match=r"another model \(hidden=8 there, 16 here\)"):
         Trainer(data[:2], data[2:], replace(mcfg, hidden=16), TrainConfig(steps=20, eval_every=10), tmp_path)
 
 

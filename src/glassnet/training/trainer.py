@@ -95,6 +95,11 @@ class TrainConfig:
         return self.lr
 
 
+def _plain(value):
+    """A config value as JSON would hold it (tuples as lists), so that a saved and a current config compare."""
+    return json.loads(json.dumps(value))
+
+
 def label_times(configs: list[Configuration]) -> np.ndarray | None:
     """The sorted union (tau) of the configurations' label times: the output grid of a network trained on
     them (datasets at several temperatures label different times); None when some record no times."""
@@ -311,11 +316,14 @@ class Trainer:
             raise ModelError(f"cannot resume: {err}; delete it to start over") from err
         # fields added to the config since the run was started take their defaults
         saved = {**asdict(type(self.model_config)()), **(payload.get("model_config") or {})}
-        if saved != asdict(self.model_config) or \
-                payload.get("output_index") != self.output_index or \
+        now = asdict(self.model_config)
+        differ = [f"{k}={_plain(saved.get(k))} there, {_plain(now.get(k))} here" for k in now
+                  if _plain(saved.get(k)) != _plain(now.get(k))]
+        if differ or payload.get("output_index") != self.output_index or \
                 payload["train_config"]["seed"] != self.config.seed:
-            raise ModelError(f"{last} was written by a run with another model, outputs or seed; "
-                             "use another --out folder or delete it")
+            what = "; ".join(differ) if differ else "other outputs or seed"
+            raise ModelError(f"{last} was written by a run with another model ({what}); use another --out folder "
+                             "or delete it")
         self.model.load_state_dict(payload["state_dict"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.rng.bit_generator.state = json.loads(payload["rng_state"])
