@@ -48,10 +48,12 @@ def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None =
     steps = steps or DEMO_STEPS.get(preset, 800)
     recipe = ARCHITECTURES["equivariant"].recipe
     progress(f"[3/4] train: glassnet's network (inherent-state inputs, equivariant trunk, one head per time and "
-             f"type fed the harmonic short-time estimates), all {len(spec.times)} timescales at once, {steps} "
-             f"steps (Adam {recipe['lr']:g}, {recipe['schedule']} schedule), validation on the valid split")
+             f"type), all {len(spec.times)} timescales at once, {steps} steps (Adam {recipe['lr']:g}, "
+             f"{recipe['schedule']} schedule), validation on the valid split")
+    # the bare model: with two training configurations the recipe's harmonic inputs gain 0.06 at t = 0.165 and lose
+    # 0.03-0.17 after (measured on the small preset's data); they pay off from hundreds of configurations on
     trainer = Trainer.from_architecture(train_set, valid_set, out / "train", "equivariant", times=train_set[0].times,
-                                        steps=steps, seed=seed, eval_every=max(25, steps // 20))
+                                        plain=True, steps=steps, seed=seed, eval_every=max(25, steps // 20))
     t1 = time.perf_counter()
     trainer.run()
     progress(f"      trained in {time.perf_counter() - t1:.0f} s; best validation r "
