@@ -87,12 +87,13 @@ def _cmd_train(args) -> int:
     from ..training import Trainer
 
     arch = architecture(args.model)
-    options = {**arch.options, **_model_options(args, arch)}
+    options = _model_options(args, arch)           # on top of the recipe's options (Trainer.from_architecture)
     positive(steps=args.steps, eval_every=args.eval_every, lr=args.lr)
     check_device(args.device)
     out = output_dir(args.out)
     log_file(out / "train.log")
-    pairs = bool(getattr(build_config(arch, 1, options), "edge_head", False))     # pair labels need the vectors
+    # pair labels need the displacement vectors
+    pairs = bool(getattr(build_config(arch, 1, {**arch.options, **options}), "edge_head", False))
     # a glassnet dataset contributes only its train split: its test split never enters training
     train_set = [c for path in args.data for c in read_labelled(path, "train" if has_splits(path) else None,
                                                                  allow_empty=len(args.data) > 1, types=args.types,
