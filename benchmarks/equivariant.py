@@ -20,7 +20,7 @@ import torch
 
 from glassnet.formats.hdf5 import read_dataset
 from glassnet.md import inherent_state
-from glassnet.models import ARCHITECTURES, EquivariantGN, build_config, clear_input_memo, compiled, predict_tensors
+from glassnet.models import ARCHITECTURES, EquivariantGN, build_config, compiled, predict_tensors
 from glassnet.runtime import tune_allocator
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "ka-T0.64.h5"
@@ -94,8 +94,7 @@ def main():
               f"largest output difference {diff:.1e} (outputs of order 1)")
         print(f"one-off compilation: {compile_s['train']:.0f} s (training), {compile_s['inference']:.0f} s "
               f"(inference); it pays for itself after about {compile_s['train'] / max(e - k, 1e-9):,.0f} steps")
-    def build():
-        clear_input_memo()                  # every repeat computes the inputs (no memo of the last one)
+    def build():                            # no cache: every repeat computes the inputs
         return model.tensors(c.positions, c.types, c.box, c.inherent, temperature=c.metadata.get("temperature"))
 
     build_s = statistics.median(_seconds(build) for _ in range(max(3, args.repeats // 3)))

@@ -19,10 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference"
 #: the single-run training file of each temperature (in $GLASSNET_DATA: `glassnet data make NAME`) and the
 #: 30-replica files whose valid and test splits go with it
-SINGLE = {1.0: "single-T1.00.h5", 0.8: "single-T0.80.h5", 0.64: "single-T0.64.h5", 0.56: "single-T0.56.h5"}
+SINGLE = {1.0: "single-T1.00.h5", 0.8: "single-T0.80.h5", 0.64: "single-T0.64.h5", 0.56: "single-T0.56.h5",
+          0.5: "single-T0.50.h5"}
 ISO = {1.0: [REFERENCE / "ka-T1.00.h5"], 0.8: [REFERENCE / "ka-T0.80.h5"],
        0.64: [REFERENCE / "ka-T0.64.h5", REFERENCE / "ka-T0.64-b.h5"],
-       0.56: [REFERENCE / "ka-T0.56.h5", REFERENCE / "ka-T0.56-b.h5"]}
+       0.56: [REFERENCE / "ka-T0.56.h5", REFERENCE / "ka-T0.56-b.h5"],
+       0.5: [REFERENCE / "ka-T0.50.h5"]}
 BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
 
 

@@ -19,44 +19,65 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from glassnet.datastore import data_dir
 from studies.common import BAPST_T044, ISO, SINGLE, single_run_with_tau, valid_configurations
 
-#: the per-temperature networks at T=0.64 and 0.56 are the shipped ones: the same recipe on the same files
-SHIPPED = {0.64: "ka-T0.64", 0.56: "ka-T0.56"}
-#: runs whose network ships: scored from the package when their folder is absent (ka-all is pooled-absolute-6k,
-#: seed 0, pretrained/README.md)
-SHIPPED_RUNS = {**{f"single-{t:.2f}": v for t, v in SHIPPED.items()}, "pooled-absolute-6k": "ka-all"}
+#: the per-temperature networks are the shipped ones: the same recipe on the same files (ka-T0.50: one seed,
+#: validated on 11 of its file's runs, studies.ladder)
+SHIPPED = {0.64: "ka-T0.64", 0.56: "ka-T0.56", 0.5: "ka-T0.50"}
+#: the faithful published architecture, shipped where it was trained (30-replica labels)
+FAITHFUL = {0.64: "ka-T0.64-bapst", 0.56: "ka-T0.56-bapst"}
+#: runs whose network ships: scored from the package when their folder is absent (ka-all is harmonic-5T,
+#: seed 0, pretrained/README.md; the ka-all before it was pooled-absolute-6k)
+SHIPPED_RUNS = {**{f"single-{t:.2f}": v for t, v in SHIPPED.items()}, "harmonic-5T": "ka-all"}
+#: the four temperatures of the first pooled networks (issue 20), before T = 0.50 had labels
+FOUR = [1.0, 0.8, 0.64, 0.56]
+
+
+class Run(NamedTuple):
+    """A network of the study: trained on the first ``origins`` origins of every run at ``temps``."""
+    temps: list
+    time_input: str
+    origins: int
+    temperature_input: bool
+    steps: int | None = None        # default: --steps
+    recipe: bool = False            # the shipped recipe's options (harmonic inputs); False: the plain model
 
 
 def runs_table(costs: dict) -> dict:
-    """name -> (temperatures, time_input, origins per run, temperature_input[, steps]) of every network of the
-    study (steps: default ``--steps``).
+    """name -> :class:`Run` of every network of the study.
 
     ``costs[T](k)`` is the CPU-seconds of the first k origins of every run at T; the equal-cost pooled
     networks take the same k at every temperature, chosen so that their total matches the per-temperature
     network's 25 origins at the reference T.
     """
-    temps = sorted(SINGLE, reverse=True)
+    temps = FOUR
+    five = sorted(SINGLE, reverse=True)
     table = {
-        "pooled-scaled": (temps, "scaled", 25, True),
-        "pooled-absolute": (temps, "absolute", 25, True),
-        "loo-0.56": ([t for t in temps if t != 0.56], "scaled", 25, True),
-        "loo-0.56-absolute": ([t for t in temps if t != 0.56], "absolute", 25, True),
+        "pooled-scaled": Run(temps, "scaled", 25, True),
+        "pooled-absolute": Run(temps, "absolute", 25, True),
+        "loo-0.56": Run([t for t in temps if t != 0.56], "scaled", 25, True),
+        "loo-0.56-absolute": Run([t for t in temps if t != 0.56], "absolute", 25, True),
         # the same data for 3x the steps: 2,000 steps see each of 912 configurations about twice
-        "pooled-absolute-6k": (temps, "absolute", 25, True, 6000),
+        "pooled-absolute-6k": Run(temps, "absolute", 25, True, 6000),
+        # the shipped recipe (harmonic inputs at each configuration's T) on five temperatures, down to 0.50
+        # (1,356 configurations, each seen ~6 times), and without T = 0.50 (how far the temperature extrapolates)
+        "harmonic-5T": Run(five, "absolute", 25, True, 8000, True),
+        "harmonic-5T-scaled": Run(five, "scaled", 25, True, 8000, True),
+        "harmonic-loo-0.50": Run(temps, "absolute", 25, True, 8000, True),
     }
-    for t_ref in temps:
-        table[f"single-{t_ref:.2f}"] = ([t_ref], "", 25, False)     # shipped at 0.64 and 0.56
+    for t_ref in five:
+        table[f"single-{t_ref:.2f}"] = Run([t_ref], "", 25, False)     # shipped at 0.64, 0.56 and 0.50
         # the steps confound of pooled-absolute-6k: a per-T network on that run's data at T, 6,000 steps
-        table[f"single-{t_ref:.2f}-6k"] = ([t_ref], "", 25, False, 6000)
-        if set(costs) == set(temps):
+        table[f"single-{t_ref:.2f}-6k"] = Run([t_ref], "", 25, False, 6000)
+        if set(temps) <= set(costs) and t_ref in temps:
             target = costs[t_ref](25, cap=False)      # the shipped per-T networks' 25 origins per run
             k = min(range(1, 26), key=lambda k: abs(sum(costs[t](k) for t in temps) - target))
-            table[f"equal-{t_ref:.2f}"] = (temps, "scaled", k, True)
+            table[f"equal-{t_ref:.2f}"] = Run(temps, "scaled", k, True)
     return table
 
 
@@ -69,6 +90,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=1, help="networks trained at the same time (one thread each)")
     ap.add_argument("--train-only", action="store_true", help="train the given --runs, do not score")
+    ap.add_argument("--warm-inputs", metavar="I/N", help="only compute the harmonic inputs of every N-th training "
+                    "and validation configuration of --runs from the I-th into $GLASSNET_INPUT_CACHE (run N of "
+                    "these at once to share the work)")
     ap.add_argument("--score-only", action="store_true", help="score the given --runs as trained so far")
     ap.add_argument("--steps-per-second", type=float, default=1900.0, help="LAMMPS NVE rate, N=1000")
     ap.add_argument("--quench-seconds", type=float, default=3.0, help="quench per labelled configuration")
@@ -89,6 +113,9 @@ def main():
     if unknown:
         raise SystemExit(f"unknown runs {unknown}; known: {list(table)}")
     out = Path(args.out_dir)
+    if args.warm_inputs:
+        _warm_inputs(args.warm_inputs, [table[n] for n in names], single, data)
+        return
     if args.score_only:
         pass
     elif args.jobs > 1 and len(names) > 1:     # fan out: one process per network, then score here
@@ -121,13 +148,36 @@ def _cost_model(ds, steps_per_second, quench_seconds):
 def _train(name, spec, single, data, out, args):
     from glassnet.training import fit
 
-    temps, time_input, k, t_input, *steps = spec
-    train = [replace(c, metadata={**c.metadata, "split": "train"}) for t in temps
-             for c in single[t].configurations if c.metadata["origin"] < k]
-    print(f"{name}: {len(train)} configurations at T = {temps}, {k} origins per run", flush=True)
-    fit(train, valid_configurations(temps, data), out / name, "equivariant", {"temperature_input": t_input, "time_input": time_input},
-        plain=True, progress=False, steps=steps[0] if steps else args.steps, seed=args.seed, eval_every=100,
-        compile=True)
+    train = [replace(c, metadata={**c.metadata, "split": "train"}) for t in spec.temps
+             for c in single[t].configurations if c.metadata["origin"] < spec.origins]
+    print(f"{name}: {len(train)} configurations at T = {spec.temps}, {spec.origins} origins per run", flush=True)
+    # with the recipe's harmonic inputs, each at its configuration's temperature (harmonic_temperature = 0)
+    options = {"temperature_input": spec.temperature_input, "time_input": spec.time_input}
+    fit(train, valid_configurations(spec.temps, data), out / name, "equivariant", options, plain=not spec.recipe,
+        progress=False, steps=spec.steps or args.steps, seed=args.seed, eval_every=100, compile=True)
+
+
+def _warm_inputs(part, specs, single, data):
+    """Compute the recipe's harmonic inputs (at each configuration's temperature) of the part ``I/N`` of the
+    configurations the recipe runs of ``specs`` train and validate on, into ``$GLASSNET_INPUT_CACHE``."""
+    import os
+
+    from tqdm.auto import tqdm
+
+    from glassnet.models import ARCHITECTURES, InputCache, InputSpec
+    from glassnet.models.inputs import harmonic_inputs
+
+    if not os.environ.get("GLASSNET_INPUT_CACHE"):
+        raise SystemExit("--warm-inputs needs $GLASSNET_INPUT_CACHE (the folder the training runs read)")
+    i, n = (int(x) for x in part.split("/"))
+    options = ARCHITECTURES["equivariant"].options
+    spec = InputSpec(harmonic_times=tuple(options["harmonic_times"]), harmonic_method=options["harmonic_method"],
+                     temperature_input=True)
+    temps = sorted({t for s in specs if s.recipe for t in s.temps}, reverse=True)
+    configs = [c for t in temps for c in single[t].configurations] + valid_configurations(temps, data)
+    cache = InputCache(max_items=0)
+    for c in tqdm(configs[i::n], desc=f"harmonic inputs {part}", mininterval=30):
+        harmonic_inputs(spec, c.positions, c.types, c.box, c.inherent.forces, c.metadata["temperature"], cache)
 
 
 def _fan_out(names, args):
@@ -161,15 +211,15 @@ def _score(names, table, single, costs, data, out, args):
               " 6,000 steps |")
         print("|---|---|---|---|---|---|---|")
         ref = ref6 = None
-        if t in SHIPPED:         # the faithful published architecture on the same data and split
-            res = evaluate(Predictor(f"{SHIPPED[t]}-bapst"), cs)
+        if t in FAITHFUL:         # the faithful published architecture on the same data and split
+            res = evaluate(Predictor(FAITHFUL[t]), cs)
             cells = " ".join(f"{r:.3f} [{r / c:.2f}]" for r, c in zip(res["mean"], ceilings[t]))
-            print(f"| faithful network (shipped {SHIPPED[t]}-bapst, 30-replica labels) | {t:g} | | | {cells} | | |")
+            print(f"| faithful network (shipped {FAITHFUL[t]}, 30-replica labels) | {t:g} | | | {cells} | | |")
         order = sorted((n for n in set(names) | {f"single-{t:.2f}"}
-                        if n in table and (t in table[n][0] or n.startswith("loo"))),
+                        if n in table and (t in table[n].temps or "loo" in n)),
                        key=lambda n: (not n.startswith("single"), n))
         for name in order:
-            temps, _, k, *_ = table[name]
+            temps, k = table[name].temps, table[name].origins
             ckpt = _checkpoint(name, out)
             n_conf = sum(len([c for c in single[x].configurations if c.metadata["origin"] < k]) for x in temps)
             cost = sum(costs[x](k) for x in temps)
@@ -190,7 +240,7 @@ def _score(names, table, single, costs, data, out, args):
             print(f"| {label} | {', '.join(f'{x:g}' for x in temps)} | {n_conf} | {cost / 3600:.2f} | {cells} | "
                   f"{diffs[0]} | {diffs[1]} |", flush=True)
             results[f"{name}@T{t:g}"] = {"r": res["r"].tolist(), "times": res["times"], "cost_s": cost}
-    results.update(_score_t044([n for n in names if table[n][1]], out, args.bapst))
+    results.update(_score_t044([n for n in names if table[n].time_input], out, args.bapst))
     (out / "results.json").write_text(json.dumps(results, indent=1))
     print(f"\nwrote {out / 'results.json'}")
 

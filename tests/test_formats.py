@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 from glassnet.core import Configuration, FormatError
-from glassnet.formats import format_for, formats, has_splits, read_configurations, read_labelled, write_predictions
+from glassnet.formats import (Splits, format_for, formats, has_splits, read_configurations, read_labelled,
+                              write_predictions)
 from glassnet.formats.bapst import bapst_propensities, load_bapst_pickle, save_bapst_pickle
 from glassnet.formats.glassbench import load_glassbench_npz, save_glassbench_npz
 from glassnet.formats.hdf5 import read_dataset, write_dataset
+
+from conftest import reference_file
 
 
 class _Evil:
@@ -175,6 +178,33 @@ def test_several_files_act_as_one_dataset(tmp_path):
         read_labelled(tmp_path / "b.h5", "valid")             # alone it is an error
     with pytest.raises(FormatError, match="none of"):
         read_labelled([tmp_path / "b.h5"], "valid")
+
+
+def test_splits_read_once_give_every_split(tmp_path, monkeypatch):
+    import glassnet.formats.hdf5 as hdf5
+
+    rng = np.random.default_rng(1)
+    configs = [Configuration(rng.uniform(0, 6, (50, 3)), rng.integers(0, 2, 50), np.full(3, 6.0),
+                             rng.uniform(size=(1, 50)), metadata={"split": s})
+               for s in ["train", "train", "valid", "test", "test"]]
+    write_dataset(tmp_path / "a.h5", configs[:3], [1.0], {"temperature": 0.64})
+    write_dataset(tmp_path / "b.h5", configs[3:], [1.0], {"temperature": 0.64})
+    calls = []
+    real = hdf5.read_dataset
+    monkeypatch.setattr(hdf5, "read_dataset", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    data = Splits.read([tmp_path / "a.h5", tmp_path / "b.h5"])
+    assert [len(data.train), len(data.valid), len(data.test)] == [2, 1, 2] and len(calls) == 2
+    np.testing.assert_array_equal(data.test[1].positions, configs[4].positions)
+    assert data.has_splits and data.temperature == 0.64 and data.split_name("test") == "test"
+    assert Splits.of(data) is data and "train 2, valid 1, test 2" in repr(data)
+    with pytest.raises(FormatError, match="expected 'train'"):
+        data.get("tset")
+    with pytest.raises(FormatError, match="no configurations in split 'valid'"):
+        Splits.read(tmp_path / "b.h5").valid
+    # a file without splits is one evaluation set: every split name gives all of it, tables record no split
+    flat = Splits.read(reference_file("test_small.pickle"))
+    assert not flat.has_splits and len(flat.train) == len(flat.test) == len(flat.get(None)) == 1
+    assert flat.split_name("test") == ""
 
 
 def test_registry_picks_formats_by_suffix(tmp_path):

@@ -111,20 +111,21 @@ def test_input_cache_folder_is_read_instead_of_recomputing(tmp_path, monkeypatch
     """$GLASSNET_INPUT_CACHE keeps the costly physics inputs between processes: the second process reads the
     file (the propagator is not called), a different temperature is another entry, a corrupt file is remade."""
     from glassnet.formats import read_labelled
-    from glassnet.models import clear_input_memo
-    from glassnet.models import equivariant as eq
+    from glassnet.models import InputCache
+    from glassnet.models import inputs as inputs_module
 
     c = read_labelled("data/reference/ka-T0.64.h5", "test")[0]
     cfg = EquivariantConfig(hidden=8, layers=1, n_outputs=2, harmonic_times=(0.165,), harmonic_temperature=0.64,
                             harmonic_method="sparse")
     monkeypatch.setenv("GLASSNET_INPUT_CACHE", str(tmp_path / "cache"))
     calls = []
-    real = eq.harmonic_displacement_sparse
-    monkeypatch.setattr(eq, "harmonic_displacement_sparse", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = inputs_module.harmonic_displacement_sparse
+    monkeypatch.setattr(inputs_module, "harmonic_displacement_sparse",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
 
-    def inputs(config):
-        clear_input_memo()                        # as a new process would
-        return EquivariantGN(config).tensors(c.positions, c.types, c.box, c.inherent)["scalars"][:, -1].numpy()
+    def inputs(config):                           # a new cache, as a new process would have
+        return EquivariantGN(config).tensors(c.positions, c.types, c.box, c.inherent,
+                                             cache=InputCache())["scalars"][:, -1].numpy()
 
     first = inputs(cfg)
     files = list((tmp_path / "cache").glob("harmonic-*.npy"))
@@ -195,3 +196,31 @@ def test_harmonic_inputs_to_the_heads_only_leave_the_trunk_alone(reference_confi
         model.head_h.weight.fill_(1.0)
         assert not np.allclose(predict_tensors(model, shuffled), predict_tensors(model, t))
     assert sum(p.numel() for p in model.embed[0].parameters()) == 8 * (2 + 3) + 8
+
+
+def test_input_cache_is_owned_by_its_user(monkeypatch):
+    """The costly inputs live in the cache of whoever builds them (a predictor, a trainer, a cache passed to
+    both), not in the process: a second prediction reuses them, a new predictor computes its own, the oldest
+    go first beyond the cache's size."""
+    from glassnet.formats import read_labelled
+    from glassnet.models import InputCache
+    from glassnet.models import inputs as inputs_module
+    from glassnet.training import Predictor
+
+    monkeypatch.delenv("GLASSNET_INPUT_CACHE", raising=False)
+    calls = []
+    real = inputs_module.harmonic_displacement_sparse
+    monkeypatch.setattr(inputs_module, "harmonic_displacement_sparse",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    c = read_labelled("data/reference/ka-T0.64.h5", "test")[0]
+    first = Predictor("ka-T0.64")                 # the shipped recipe: harmonic inputs by the sparse propagator
+    a = first.predict(c)
+    assert np.array_equal(first.predict(c), a) and len(calls) == 1 and len(first.cache) == 1
+    shared = InputCache()
+    assert np.array_equal(Predictor("ka-T0.64", cache=shared).predict(c), a) and len(calls) == 2
+    Predictor("ka-T0.64-seed1", cache=shared).predict(c)
+    assert len(calls) == 2 and len(shared) == 1
+    small = InputCache(max_items=2)
+    for k in range(3):
+        small.get("x", (k,), (np.zeros(1),), lambda: np.full(1, k))
+    assert len(small) == 2 and small.get("x", (0,), (np.zeros(1),), lambda: np.full(1, 7))[0] == 7

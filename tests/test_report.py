@@ -9,7 +9,9 @@ from glassnet.training import save_checkpoint
 from conftest import random_system
 
 
-def test_report_end_to_end(tmp_path, two_step_predictor):
+def test_report_end_to_end(tmp_path, two_step_predictor, monkeypatch):
+    import glassnet.formats.hdf5 as hdf5
+
     rng = np.random.default_rng(0)
     configs = []
     for split in ["train", "train", "valid", "test"]:
@@ -19,8 +21,11 @@ def test_report_end_to_end(tmp_path, two_step_predictor):
     write_dataset(tmp_path / "toy.h5", configs, [1.0, 10.0], {"temperature": 1.0})
     ckpt = tmp_path / "k2.pt"
     save_checkpoint(ckpt, two_step_predictor.model, dict(two_step_predictor.meta))
+    reads, real = [], hdf5.read_dataset
+    monkeypatch.setattr(hdf5, "read_dataset", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
     assert main(["report", str(ckpt), str(tmp_path / "toy.h5"), "--out-dir", str(tmp_path / "rep"),
                  "--marked", "2", "--no-descriptors"]) == 0
+    assert len(reads) == 1            # evaluation, baselines and probe share one read of the file
     html = (tmp_path / "rep" / "report.html").read_text()
     assert html.count("data:image/png;base64") == 5
     assert "noise ceiling" in html and "potential_energy" in html

@@ -20,7 +20,7 @@ _EXPORTS = {
     "md": ["Engine", "Thermo", "create_engine", "engine_class", "available_engines", "inherent_state"],
     "md.lammps": ["LammpsEngine"],
     "propensity": ["DatasetSpec", "PRESETS", "run_replicas"],
-    "formats": ["read_configurations", "read_labelled", "write_predictions"],
+    "formats": ["Splits", "read_configurations", "read_labelled", "write_predictions"],
     "formats.hdf5": ["read_dataset", "write_dataset"],
     "formats.bapst": ["load_bapst_pickle"],
     "formats.glassbench": ["load_glassbench_npz"],

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import atomic_write
-from .formats import read_labelled
-from .formats.hdf5 import read_dataset
-from .models import clear_input_memo
+from .core import FormatError, atomic_write
+from .formats import Splits
+from .models import InputCache
 from .observables import pearson_r
 from .training import Predictor, Trainer
 
@@ -87,16 +86,17 @@ def _run_dir(out: Path, v: Variant, seed: int) -> Path:
     return out / "runs" / f"{key}-seed{seed}"
 
 
-def _train(v: Variant, seed: int, data, out: Path, steps: int, progress, compile: bool = False) -> Path:
+def _train(v: Variant, seed: int, data: Splits, out: Path, steps: int, progress, compile: bool = False,
+           cache: InputCache | None = None) -> Path:
     run = _run_dir(out, v, seed)
     best = run / "best.pt"
     if best.exists() and not (run / "last.pt").exists():
         return best
-    train_set, valid_set = read_labelled(data, "train"), read_labelled(data, "valid")
+    train_set, valid_set = data.train, data.valid
     # the ladder starts from the plain architecture: each row adds its inputs to it
     trainer = Trainer.from_architecture(train_set, valid_set, run, v.arch, v.options, times=train_set[0].times,
                                         plain=True, steps=steps, seed=seed, eval_every=max(25, steps // 20),
-                                        compile=compile)
+                                        compile=compile, cache=cache)
     if trainer.step < steps:
         t0 = time.perf_counter()
         progress(f"ablation: training {v.key} seed {seed} ({steps} steps) in {run}")
@@ -165,8 +165,8 @@ def run_ablation(data, out_dir, steps: int = 800, faithful_steps: int = 6000, va
     """Train every variant (resumable), score it on the test split and write the tables.
 
     Args:
-        data: glassnet .h5 with train/valid/test splits and inherent states, or a list of such files
-            (each split is then the union of the files' splits).
+        data: a :class:`~glassnet.formats.Splits` with train/valid/test splits and inherent states, or the
+            glassnet .h5 file(s) to read into one (each split is then the union of the files' splits).
         out_dir: ``runs/<variant>-seed<k>/`` (checkpoints), ``ablation.csv``, ``ablation.md``.
         steps: training steps of glassnet's variants; ``faithful_steps`` those of the faithful network.
         variants: the rows (:data:`VARIANTS`, :data:`PHYSICS_VARIANTS` or any selection of them).
@@ -180,21 +180,23 @@ def run_ablation(data, out_dir, steps: int = 800, faithful_steps: int = 6000, va
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    test = read_labelled(data, "test")
+    data = Splits.of(data)
+    if not data.has_splits:
+        raise FormatError(f"{data.name}: an ablation trains and scores on train/valid/test splits (glassnet .h5)")
+    test = data.test
     ceil = np.array([c.metadata["noise_ceiling"] for c in test], float)
     times = [float(t) for t in test[0].times]
-    first = data[0] if isinstance(data, (list, tuple)) else data
-    temperature = read_dataset(first).metadata.get("temperature")
+    temperature = test[0].metadata.get("temperature")
     preds, labels, cost, per_config = {}, {}, {}, {}
+    training_inputs = InputCache()          # shared by the rows' trainers: seeds and rows reuse the inputs
     for v in variants:
         if v.arch == "bapst" and faithful_checkpoint:
             ckpts = [faithful_checkpoint]
         else:
             ckpts = [_train(v, seed, data, out, faithful_steps if v.arch == "bapst" else steps, progress,
-                            compile and v.arch != "bapst")
+                            compile and v.arch != "bapst", training_inputs)
                      for seed in v.seeds]
-        predictor = Predictor(ckpts, symmetrize=v.symmetrize)
-        clear_input_memo()                 # the cost below includes computing this row's inputs
+        predictor = Predictor(ckpts, symmetrize=v.symmetrize)   # its own input cache: the cost below
         t_pred = time.perf_counter()
         preds[v.key] = [predictor.predict(c) for c in test]
         per_config[v.key] = (time.perf_counter() - t_pred) / len(test)
@@ -231,7 +233,7 @@ def _markdown(data, stats, labels, times, ceil, base_rows, temperature, n_test, 
     head = "| model | " + " | ".join(f"t={t:g}" for t in times) + " |"
     sep = "|---|" + "---|" * len(times)
     err = "SE over test configurations" if n_test >= 2 else "SE from a bootstrap over A particles"
-    name = " + ".join(Path(str(d)).name for d in (data if isinstance(data, (list, tuple)) else [data]))
+    name = " + ".join(Path(d).name for d in data.sources)
     lines = [f"### {name}: Pearson r (type A) on the test split ({n_test} configuration(s))",
              "", f"Each cell: r +- SE ({err}) [r / noise ceiling]; second table: paired difference to the "
              "faithful network.", "", head, sep]

@@ -34,7 +34,7 @@ from .descriptors import (FIRST_SHELL, bond_order_descriptors, coarse_grain,
                           multiscale_descriptors, radial_descriptors, structural_descriptors)
 from .evaluation import result_rows as _rows
 from .forcefield import reference_energy_forces
-from .formats import has_splits, read_labelled
+from .formats import Splits
 from .graph import periodic_pairs as _pairs
 from .md import create_engine
 from .observables import pearson_r
@@ -329,24 +329,22 @@ def descriptor_baseline_table(train, valid, test, data="", split="test", mlp_see
 
 def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int = 0, types=None,
                   harmonic: bool = False) -> list[dict]:
-    """Every baseline on a data file, in the result-table format.
+    """Every baseline on a dataset (a :class:`~glassnet.formats.Splits`, or the file(s) to read into one), in
+    the result-table format.
 
-    A glassnet .h5 dataset: physics signs and descriptor fits come from its train split (descriptor
-    hyper-parameters from valid) and are scored on ``split``. A file without splits (a Bapst pickle):
-    physics baselines only, their sign chosen on the same data (the note says so). A list of .h5
-    files acts as one dataset (each split the union of the files' splits). ``types``: the type map of
-    :func:`glassnet.formats.read_configurations` for files that name their species. ``harmonic`` adds
-    :data:`HARMONIC_BASELINES` (a Hessian eigen-decomposition per configuration).
+    Data with splits (glassnet .h5; several files act as one dataset): physics signs and descriptor fits come
+    from the train split (descriptor hyper-parameters from valid) and are scored on ``split``. Data without
+    splits (a Bapst pickle): physics baselines only, their sign chosen on the same data (the note says so).
+    ``types``: the type map of :func:`glassnet.formats.read_configurations` for files that name their species.
+    ``harmonic`` adds :data:`HARMONIC_BASELINES` (a Hessian eigen-decomposition per configuration).
     """
     names = list(PHYSICS_BASELINES) + (list(HARMONIC_BASELINES) if harmonic else [])
-    several = isinstance(data, (list, tuple))
-    if several or has_splits(data):
-        name = " + ".join(str(d) for d in data) if several else str(data)
-        train, test = read_labelled(data, "train"), read_labelled(data, split)
-        rows = physics_baseline_table(train, test, name, split, names)
+    data = Splits.of(data, types)
+    if data.has_splits:
+        train, test = data.train, data.get(split)
+        rows = physics_baseline_table(train, test, data.name, split, names)
         if descriptors:
-            rows += descriptor_baseline_table(train, read_labelled(data, "valid"), test, name, split, seed)
+            rows += descriptor_baseline_table(train, data.valid, test, data.name, split, seed)
         return rows
-    data = str(data)
-    test = read_labelled(data, types=types)
-    return physics_baseline_table(test, test, data, "", names)
+    test = data.get(None)
+    return physics_baseline_table(test, test, data.name, "", names)

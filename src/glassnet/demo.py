@@ -8,7 +8,7 @@ from pathlib import Path
 from .core import ParameterError
 from .datasets import add_inherent_states, generate_dataset
 from .evaluation import read_results
-from .formats import read_labelled
+from .formats import Splits
 from .models import ARCHITECTURES
 from .propensity import PRESETS
 from .report import make_report
@@ -44,7 +44,8 @@ def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None =
     generate_dataset(data, spec, workers=workers)
     progress("[2/4] inherent states: FIRE quench of every configuration (LAMMPS)")
     add_inherent_states(data)
-    train_set, valid_set = read_labelled(data, "train"), read_labelled(data, "valid")
+    splits = Splits.read(data)                # read once: training and the report share it
+    train_set, valid_set = splits.train, splits.valid
     steps = steps or DEMO_STEPS.get(preset, 800)
     recipe = ARCHITECTURES["equivariant"].recipe
     progress(f"[3/4] train: glassnet's network (inherent-state inputs, equivariant trunk, one head per time and "
@@ -59,7 +60,7 @@ def run_demo(out_dir="glassnet-demo", preset: str = "small", steps: int | None =
     progress(f"      trained in {time.perf_counter() - t1:.0f} s; best validation r "
              f"(mean over timescales) {trainer.best_r:.3f}")
     progress("[4/4] evaluate, baselines, noise ceiling, shell probe, figures")
-    report = make_report(out / "train" / "best.pt", data, out / "report", n_marked=n_marked,
+    report = make_report(out / "train" / "best.pt", splits, out / "report", n_marked=n_marked,
                          label=f"T={spec.temperature}", progress=progress)
     rows = read_results(out / "report" / "results.csv")
     progress("")

@@ -13,7 +13,7 @@ from . import __version__
 from .analysis import DEFAULT_SHELLS, ShellProbe, field_length_lines, field_lengths, probe_warnings
 from .baselines import baseline_rows
 from .evaluation import evaluation_rows, network_name, write_results
-from .formats import has_splits, read_labelled
+from .formats import Splits
 from .plots import correlation_vs_time, length_vs_time, mobility_slice, save, shell_change
 from .training import Predictor
 
@@ -26,7 +26,8 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     """Evaluate, run the baselines and the shell probe, draw the figures and write ``report.html``.
 
     Args:
-        checkpoint: glassnet checkpoint; data: glassnet .h5 (train/valid/test splits) or a .pickle.
+        checkpoint: glassnet checkpoint; data: a :class:`~glassnet.formats.Splits`, or the file(s) to read into
+            one (glassnet .h5 with train/valid/test splits, or a file without splits such as a .pickle).
         out_dir: folder for ``report.html``, ``results.csv``, ``probe.json`` and the figures.
         split: the split scored and probed.
         n_marked: marked particles of the shell probe (on the first configuration of the split).
@@ -39,12 +40,14 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    split = split if has_splits(data) else ""
-    test = read_labelled(data, split or None, types=types)
+    data = Splits.of(data, types)
+    test = data.get(split)
+    split = data.split_name(split)
     predictor = Predictor(checkpoint, device=device)
-    label = label or (Path(data).stem if split else f"T={test[0].metadata.get('temperature')}")
+    label = label or (Path(data.sources[0]).stem if split and len(data.sources) == 1
+                      else f"T={test[0].metadata.get('temperature')}")
     progress(f"report: evaluating {checkpoint} on {len(test)} configuration(s)")
-    rows = evaluation_rows(predictor, test, data, split, name=network_name(checkpoint))
+    rows = evaluation_rows(predictor, test, data.name, split, name=network_name(checkpoint))
     progress("report: baselines")
     rows += baseline_rows(data, split or "test", descriptors)
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
@@ -90,7 +93,7 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
             + (f"\ncommand: {command}" if command else ""))
     sections = [
         ("Made by", made),
-        ("Inputs", f"checkpoint: {checkpoint}\ndata: {data} (split {split or 'whole file'}, "
+        ("Inputs", f"checkpoint: {checkpoint}\ndata: {data.name} (split {split or 'whole file'}, "
                    f"{len(test)} configurations)\nmodel: {predictor.model.config}\n"
                    f"training data: {predictor.meta.get('training_data')}"),
         ("Learned length (shell ablation)", lengths + (

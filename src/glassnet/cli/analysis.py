@@ -89,15 +89,14 @@ def add_commands(sub) -> None:
 
 def _cmd_probe(args) -> int:
     from ..analysis import ShellProbe
-    from ..formats import has_splits, read_labelled
+    from ..formats import Splits
     from ..training import Predictor
 
     output_file(args.out, suffixes=(".json",))
     positive(configs=args.configs, marked=args.marked, shells=args.shells)
     input_file(args.data)
     predictor = Predictor(args.checkpoint, device=args.device, engine=args.engine)
-    split = args.split if has_splits(args.data) else None
-    every = read_labelled(args.data, split, types=args.types)
+    every = Splits.read(args.data, types=args.types).get(args.split)
     configs = every[: args.configs]
     probe = ShellProbe(predictor, n_shells=args.shells, pushes=args.pushes, n_marked=args.marked,
                        fraction=args.fraction, seed=args.seed)
@@ -144,16 +143,14 @@ def _cmd_figures(args) -> int:
         written += plots.save(plots.shell_change(probes, "perturbation"), out / "shell_perturbation")
         written += plots.save(plots.length_vs_time(probes), out / "learned_length")
     if args.checkpoint and args.data:
-        from ..formats import read_configurations
+        from ..formats import Splits, has_splits, read_configurations
         from ..training import Predictor
-
-        from ..formats import has_splits, read_labelled
 
         predictor = Predictor(args.checkpoint, engine=args.engine, device=args.device)
         if not 0 <= args.output < predictor.model.config.n_outputs:
             raise ParameterError(f"--output {args.output}: the network has {predictor.model.config.n_outputs} "
                                  "outputs (0-based)")
-        configs = (read_labelled(args.data, args.split, types=args.types) if has_splits(args.data)
+        configs = (Splits.read(args.data, types=args.types).get(args.split) if has_splits(args.data)
                    else read_configurations(args.data, args.types))
         if not 0 <= args.config < len(configs):
             raise ParameterError(f"--config {args.config}: {args.data} has {len(configs)} configuration(s)"

@@ -64,7 +64,7 @@ def add_commands(sub) -> None:
 
 def _cmd_evaluate(args) -> int:
     from ..evaluation import evaluation_rows, format_table, network_name, write_results
-    from ..formats import has_splits, read_labelled
+    from ..formats import Splits
     from ..training import Predictor
 
     if args.out:
@@ -73,10 +73,9 @@ def _cmd_evaluate(args) -> int:
         input_file(d)
     predictor = Predictor([args.checkpoint] + (args.ensemble or []), device=args.device,
                           symmetrize=args.symmetrize, engine=args.engine, compile=args.compile)
-    data = args.data if len(args.data) > 1 else args.data[0]
-    split = args.split if all(has_splits(d) for d in args.data) else ""
-    configs = read_labelled(data, split or None, types=args.types)
-    rows = evaluation_rows(predictor, configs, " + ".join(args.data), split,
+    data = Splits.read(args.data, types=args.types)
+    configs = data.get(args.split)
+    rows = evaluation_rows(predictor, configs, data.name, data.split_name(args.split),
                            name=network_name([args.checkpoint] + (args.ensemble or [])),
                            note="48-symmetry average" if args.symmetrize else "",
                            output_index=args.output_index, progress=progress_on(args))
@@ -97,22 +96,19 @@ def _cmd_evaluate(args) -> int:
 def _cmd_baselines(args) -> int:
     from ..baselines import baseline_rows
     from ..evaluation import ceiling_rows, format_table, write_results
-    from ..formats import has_splits, read_labelled
+    from ..formats import Splits, has_splits
 
     if args.out:
         output_file(args.out, suffixes=(".csv", ".json"))
     for d in args.data:
         input_file(d)
-    is_h5 = all(has_splits(d) for d in args.data)
-    if len(args.data) > 1 and not is_h5:
+    if len(args.data) > 1 and not all(has_splits(d) for d in args.data):
         raise ParameterError("several files act as one dataset only when each has splits (glassnet .h5)")
-    data = args.data if len(args.data) > 1 else args.data[0]
-    if not is_h5:
+    data = Splits.read(args.data, types=args.types)
+    if not data.has_splits:
         log.info("(a single file without splits: physics baselines only, sign chosen on the same data)")
-    rows = baseline_rows(data, args.split, not args.no_descriptors, args.seed, types=args.types,
-                         harmonic=not args.no_harmonic)
-    rows += ceiling_rows(read_labelled(data, args.split if is_h5 else None, types=args.types),
-                         " + ".join(args.data), args.split if is_h5 else "")
+    rows = baseline_rows(data, args.split, not args.no_descriptors, args.seed, harmonic=not args.no_harmonic)
+    rows += ceiling_rows(data.get(args.split), data.name, data.split_name(args.split))
     rows.sort(key=lambda r: (r["output"], r["kind"], r["model"]))
     if args.out:
         write_results(args.out, rows)

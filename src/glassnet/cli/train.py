@@ -82,7 +82,7 @@ def _parse_option(text: str):
 
 
 def _cmd_train(args) -> int:
-    from ..formats import has_splits, read_labelled
+    from ..formats import Splits
     from ..models import architecture, build_config
     from ..training import Trainer
 
@@ -95,15 +95,14 @@ def _cmd_train(args) -> int:
     # pair labels need the displacement vectors
     pairs = bool(getattr(build_config(arch, 1, {**arch.options, **options}), "edge_head", False))
     # a glassnet dataset contributes only its train split: its test split never enters training
-    train_set = [c for path in args.data for c in read_labelled(path, "train" if has_splits(path) else None,
-                                                                 allow_empty=len(args.data) > 1, types=args.types,
-                                                                 displacements=pairs)]
+    data = Splits.read(args.data, types=args.types, displacements=pairs)
+    train_set = data.get("train", allow_empty=True)
     if not train_set:
-        raise FormatError(f"no training configurations in {args.data}")
+        raise FormatError(f"no training configurations in {data.name}")
     if args.valid:
-        valid_set = read_labelled(args.valid, "valid" if has_splits(args.valid) else None, types=args.types)
-    elif all(has_splits(p) for p in args.data):
-        valid_set = read_labelled(args.data, "valid")
+        valid_set = Splits.read(args.valid, types=args.types).valid
+    elif data.has_splits:
+        valid_set = data.valid
     else:
         raise FormatError("files without splits need a separate validation file: --valid FILE")
     chosen = {"lr": args.lr, "schedule": args.schedule, "warmup": args.warmup, "normalize": args.normalize,

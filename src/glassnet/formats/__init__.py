@@ -10,6 +10,7 @@ their species (GSD, extended XYZ, LAMMPS dump) are read through one type map (``
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
@@ -18,8 +19,8 @@ import numpy as np
 from ..core import Configuration, FormatError, check_particles, check_targets
 from .base import DEFAULT_TYPE_MAP, Format, map_type_names, parse_type_map
 
-__all__ = ["Format", "MODULES", "DEFAULT_TYPE_MAP", "parse_type_map", "as_configuration", "formats", "format_for", "has_splits", "read_configurations",
-           "read_labelled", "write_predictions"]
+__all__ = ["Format", "MODULES", "DEFAULT_TYPE_MAP", "Splits", "parse_type_map", "as_configuration", "formats",
+           "format_for", "has_splits", "read_configurations", "read_labelled", "write_predictions"]
 
 #: the format modules of this package, one line each
 MODULES = (
@@ -118,6 +119,85 @@ def read_labelled(path, split: str | None = None, allow_empty: bool = False, typ
         raise FormatError(f"{path}: configurations {missing[:5]} have no propensities")
     check_targets(configs, FormatError)
     return configs
+
+
+@dataclass
+class Splits:
+    """Labelled configurations of one or several files, read once, by split.
+
+    Every command that scores, probes or trains on a dataset takes one of these (or a path, read into one):
+    the files are read once however many splits and baselines use them. A glassnet .h5 records
+    train/valid/test splits; a file without splits (a Bapst pickle, extended XYZ, ...) is one evaluation set,
+    whose configurations are what every split name asks for.
+
+    Attributes:
+        name: the files, joined by " + " (the ``data`` column of result tables).
+        configurations: every configuration (``metadata['split']``: 'train', 'valid', 'test', or absent for a file
+            without splits; ``metadata['source']``: its file).
+        has_splits: every file records splits (train/valid/test are then disjoint).
+        sources: the files read.
+    """
+
+    name: str
+    configurations: list
+    has_splits: bool
+    sources: tuple = field(default_factory=tuple)
+
+    @classmethod
+    def read(cls, data, types=None, displacements: bool = False) -> "Splits":
+        """Read a file or a list of files (``types``: type map of files that name their species;
+        ``displacements``: also the per-replica displacements, for pair labels)."""
+        paths = [Path(p) for p in (data if isinstance(data, (list, tuple)) else [data])]
+        if not paths:
+            raise FormatError("no data files given")
+        configs = [c for p in paths for c in read_labelled(p, None, types=types, displacements=displacements)]
+        return cls(" + ".join(str(p) for p in paths), configs, all(has_splits(p) for p in paths),
+                   tuple(str(p) for p in paths))
+
+    @classmethod
+    def of(cls, data, types=None) -> "Splits":
+        """``data`` itself if it is a :class:`Splits`, else the file(s) read."""
+        return data if isinstance(data, cls) else cls.read(data, types)
+
+    def get(self, split: str | None, allow_empty: bool = False) -> list:
+        """The configurations of ``split`` ('train', 'valid', 'test'; None: all). A file without splits gives
+        all of its configurations to every split."""
+        if split is None:
+            return list(self.configurations)
+        if split not in ("train", "valid", "test"):
+            raise FormatError(f"split={split!r}; expected 'train', 'valid' or 'test'")
+        out = [c for c in self.configurations if c.metadata.get("split", split) == split]
+        if not out and not allow_empty:
+            raise FormatError(f"{self.name} has no configurations in split {split!r}")
+        return out
+
+    @property
+    def train(self) -> list:
+        return self.get("train")
+
+    @property
+    def valid(self) -> list:
+        return self.get("valid")
+
+    @property
+    def test(self) -> list:
+        return self.get("test")
+
+    def split_name(self, split: str) -> str:
+        """``split`` as result tables record it: '' for data without splits (the whole file was scored)."""
+        return split if self.has_splits else ""
+
+    @property
+    def temperature(self) -> float | None:
+        """The one temperature (epsilon/k_B) the configurations record, else None (none or several)."""
+        temps = {round(float(c.metadata["temperature"]), 9) for c in self.configurations
+                 if c.metadata.get("temperature") is not None}
+        return temps.pop() if len(temps) == 1 else None
+
+    def __repr__(self):
+        counts = ", ".join(f"{s} {len(self.get(s, True))}" for s in ("train", "valid", "test")) \
+            if self.has_splits else f"{len(self.configurations)} configurations, no splits"
+        return f"Splits({self.name!r}: {counts})"
 
 
 def write_predictions(path, configurations, predictions, times=None) -> None:

@@ -1,6 +1,7 @@
 """Graph networks that predict per-particle propensities from static structure (PyTorch).
 
 - :mod:`~glassnet.models.base`: the model contract, the input-tensor keys, shared inference helpers;
+- :mod:`~glassnet.models.inputs`: the physics node inputs of glassnet's model and their cache;
 - :mod:`~glassnet.models.bapst`: :class:`BapstGN`, the published network of Bapst et al. (2020);
 - :mod:`~glassnet.models.equivariant`: :class:`EquivariantGN`, glassnet's model.
 
@@ -14,12 +15,12 @@ from . import bapst, equivariant
 from .base import (Architecture, GlassModel, build_config, compiled, pick_device, predict_nodes,
                    predict_tensors, subset_inputs, symmetry_spread)
 from .bapst import BapstGN, ModelConfig, graph_to_tensors, import_bapst_weights
-from .equivariant import EquivariantConfig, EquivariantGN, clear_input_memo
+from .equivariant import EquivariantConfig, EquivariantGN
+from .inputs import InputCache, InputSpec
 
 __all__ = ["ARCHITECTURES", "Architecture", "GlassModel", "BapstGN", "ModelConfig", "EquivariantGN",
-           "EquivariantConfig", "ModelError", "architecture", "architecture_of", "build_config", "clear_input_memo",
-           "compiled",
-           "graph_to_tensors", "import_bapst_weights", "pick_device", "predict_tensors", "predict_nodes",
+           "EquivariantConfig", "InputCache", "InputSpec", "ModelError", "architecture", "architecture_of",
+           "build_config", "compiled", "graph_to_tensors", "import_bapst_weights", "pick_device", "predict_tensors", "predict_nodes",
            "subset_inputs", "symmetry_spread"]
 
 #: architecture name (as stored in checkpoints and chosen with ``glassnet train --model``) -> Architecture

@@ -107,9 +107,9 @@ class BapstGN(GlassModel):
     needs_inherent = False
 
     def tensors(self, positions, types, box, inherent=None, device=None, temperature=None,
-                times=None) -> dict[str, torch.Tensor]:
-        """The input tensors of one configuration (the periodic graph; ``inherent`` and ``temperature`` are
-        unused)."""
+                times=None, cache=None) -> dict[str, torch.Tensor]:
+        """The input tensors of one configuration (the periodic graph; ``inherent``, ``temperature`` and
+        ``cache`` are unused)."""
         if times is not None:
             raise ModelError("this network predicts at the fixed times it was trained on; it takes no times")
         dev = device or self.device

@@ -73,8 +73,9 @@ class GlassModel(nn.Module):
     invariant: bool = False
 
     def tensors(self, positions, types, box, inherent=None, device=None, temperature=None,
-                times=None) -> dict[str, torch.Tensor]:
-        """The input tensors of one configuration (positions and box in sigma)."""
+                times=None, cache=None) -> dict[str, torch.Tensor]:
+        """The input tensors of one configuration (positions and box in sigma; ``cache``: an
+        :class:`~glassnet.models.inputs.InputCache` for inputs that are costly to compute)."""
         raise NotImplementedError
 
     @classmethod

@@ -2,28 +2,23 @@
 
 PaiNN: Schuett, Unke and Gastegger, "Equivariant message passing for the prediction of tensorial properties
 and molecular spectra", ICML 2021. Deviations from PaiNN: l = 1 vector channels only, Gaussian radial
-bases with a cosine envelope, saturated vector inputs (see :func:`_saturate`), and heads per (time, type).
+bases with a cosine envelope, saturated vector inputs (see :func:`glassnet.models.inputs.saturate`), and heads per (time, type).
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import warnings
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..core import ModelError
-from ..descriptors import multiscale_descriptors, multiscale_names
 from ..graph import build_graph
-from ..hessian import basin_measures, harmonic_displacement, harmonic_displacement_sparse, hessian, normal_modes
 from .base import Architecture, GlassModel
+from .inputs import InputCache, InputSpec, node_inputs
 
-__all__ = ["EquivariantConfig", "EquivariantGN", "ARCHITECTURE", "clear_input_memo"]
+__all__ = ["EquivariantConfig", "EquivariantGN", "ARCHITECTURE"]
 
 
 @dataclass(frozen=True)
@@ -112,89 +107,14 @@ class EquivariantConfig:
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
+    @property
+    def inputs(self) -> InputSpec:
+        """The input half of the config (which node inputs the network reads); the rest is architecture."""
+        return InputSpec.of(self)
 
-#: scale of the force inputs (epsilon/sigma) and offset of the energies (epsilon): O(1) inputs
-_FORCE_SCALE = 20.0
-_ENERGY_OFFSET = 7.0
-#: vector inputs saturate at these lengths (in units of the scaled input)
-_FORCE_SATURATION = 5.0
-_DISPLACEMENT_SATURATION = 1.0
+
 #: times this far (log10 units, ~2%) outside the trained range are taken as its ends
 _TIME_TOL = 0.01
-#: the temperature input is (T - _T_CENTER) / _T_SCALE (epsilon/k_B): O(1) over the supercooled range
-_T_CENTER, _T_SCALE = 0.7, 0.15
-
-
-#: physics inputs already computed in this process, by (kind, parameters, digest of the arrays): each is
-#: (N, k) floats (16-216 KB at N = 1000), and an ablation or a seed ensemble asks for the same
-#: configuration's once per row and seed; the oldest go first beyond _MEMO_MAX (a few hundred MB at most)
-_MEMO: dict = {}
-_MEMO_MAX = 1024
-#: with ``$GLASSNET_INPUT_CACHE`` set to a folder, the same inputs are also kept there as .npy files, so that
-#: the next process (another seed, a later prediction) reads them instead of recomputing (the harmonic
-#: propagator: ~3 s per N = 1000 configuration). Bump a kind's version when its computation changes.
-_CACHE_ENV = "GLASSNET_INPUT_CACHE"
-_INPUT_VERSIONS = {"harmonic": 1, "multiscale": 1, "basin": 1}
-
-
-def _memo(kind: str, params: tuple, arrays, compute) -> np.ndarray:
-    h = hashlib.sha1()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype}{a.shape}".encode())
-        h.update(a.tobytes())
-    key = (kind, params, h.hexdigest())
-    if key not in _MEMO:
-        if len(_MEMO) >= _MEMO_MAX:
-            _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[key] = _cached(key, compute)
-    return _MEMO[key]
-
-
-def _cached(key: tuple, compute) -> np.ndarray:
-    """compute(), read from / written to ``$GLASSNET_INPUT_CACHE`` when that is set (an unreadable file there
-    is recomputed and replaced)."""
-    folder = os.environ.get(_CACHE_ENV)
-    if not folder:
-        return compute()
-    kind = key[0]
-    name = hashlib.sha1(repr((key, _INPUT_VERSIONS.get(kind, 0))).encode()).hexdigest()
-    path = Path(folder) / f"{kind}-{name}.npy"
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        pass
-    value = np.asarray(compute())
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.save(f, value, allow_pickle=False)
-        os.replace(tmp, path)
-    except OSError as err:         # a read-only or full cache costs time, not the result
-        warnings.warn(f"{_CACHE_ENV}={folder}: could not write {path.name} ({err.strerror or err})", stacklevel=3)
-    return value
-
-
-def clear_input_memo() -> None:
-    """Forget the physics inputs computed so far in this process (to time their cost, or free memory)."""
-    _MEMO.clear()
-
-
-def _standardise(x: np.ndarray) -> np.ndarray:
-    """Columns of x (N, k) shifted and scaled to mean 0, std 1 over the particles (a constant column: 0)."""
-    x = np.asarray(x, float)
-    return (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-12)
-
-
-def _saturate(x: np.ndarray, c: float) -> np.ndarray:
-    """Vectors x (N, 3) shrunk to x / (1 + |x| / c): linear for |x| << c, length < c always.
-
-    The vector channels multiply each other, so the output of a PaiNN trunk grows like a power of the
-    input lengths; bounded inputs keep configurations far outside the training range (overlapping
-    particles, forces of hundreds) from giving astronomically large predictions.
-    """
-    return x / (1.0 + np.linalg.norm(x, axis=-1, keepdims=True) / c)
 
 
 def _rbf_line(u: torch.Tensor, n: int, lo: float, hi: float) -> torch.Tensor:
@@ -302,7 +222,7 @@ class EquivariantGN(GlassModel):
     Node inputs: type (one-hot), and, from the configuration and its inherent state (LJ units):
     the inherent-state energy, the displacement to the inherent state (vector and length) and the force
     on the particle in the given configuration (vector and length); the vectors saturate smoothly
-    (:func:`_saturate`) so that the output stays bounded far outside the training range. Edges join pairs closer than
+    (:func:`~glassnet.models.inputs.saturate`) so that the output stays bounded far outside the training range. Edges join pairs closer than
     ``r_cut`` in the given configuration; their features are radial bases of the pair distance in the
     given configuration and in the inherent state. Vector features rotate with the input, scalar
     features and outputs are invariant under every rotation and reflection (no augmentation needed).
@@ -315,7 +235,7 @@ class EquivariantGN(GlassModel):
     def needs_inherent(self) -> bool:
         """Whether the inputs read the quenched state (without ``inherent``, ``multiscale`` and ``basin`` only
         the given configuration's forces are read: no quench)."""
-        return bool(self.config.inherent or self.config.multiscale or self.config.basin)
+        return self.config.inputs.needs_inherent
 
     def __init__(self, config: EquivariantConfig = EquivariantConfig()):
         super().__init__()
@@ -328,14 +248,14 @@ class EquivariantGN(GlassModel):
         if c.harmonic_method not in ("dense", "sparse"):
             raise ModelError(f"harmonic_method={c.harmonic_method!r}; expected 'dense' or 'sparse'")
         _check_time_input(c)
-        n_h = len(c.harmonic_times) + int(c.force_heads)         # inputs that also reach the heads
+        spec = c.inputs
+        n_h = spec.n_head                                         # inputs that also reach the heads
         if (c.multiscale or c.basin) and not c.inherent:
             raise ModelError("multiscale and basin inputs describe the inherent state: they need inherent=True")
-        n_scalar = (c.n_types + (3 if c.inherent else 1) + len(multiscale_names()) * int(c.multiscale) + 2 * int(c.basin) + n_h
-                    + int(c.temperature_input))
+        n_scalar = spec.n_scalar
         # the head inputs' columns of ``scalars`` (the temperature, when an input, is always the last)
         self._head_cols = (n_scalar - n_h - int(c.temperature_input), n_scalar - int(c.temperature_input))
-        n_vec = 2 if c.inherent else 1
+        n_vec = spec.n_vector
         n_edge = c.n_rbf * (2 if c.inherent else 1)
         n_trunk = n_scalar - (0 if c.harmonic_trunk else n_h)
         self.embed = nn.Sequential(nn.Linear(n_trunk, c.hidden), nn.SiLU(), nn.Linear(c.hidden, c.hidden))
@@ -409,11 +329,12 @@ class EquivariantGN(GlassModel):
         return _time_variable(self.config.time_input, self.config.tau_alpha_law, times, temperature)
 
     def tensors(self, positions, types, box, inherent=None, device=None, temperature=None,
-                times=None, clamp_times: bool = False) -> dict[str, torch.Tensor]:
+                times=None, clamp_times: bool = False, cache: InputCache | None = None) -> dict[str, torch.Tensor]:
         """The input tensors of one configuration (positions in sigma; ``inherent`` an InherentState;
         ``temperature`` in epsilon/k_B, needed by networks with a temperature or scaled-time input;
         ``times`` (tau) the outputs of a time-conditioned network, default ``config.times``; times outside the
-        trained range are refused, or with ``clamp_times`` held at its nearest end)."""
+        trained range are refused, or with ``clamp_times`` held at its nearest end; ``cache`` keeps the costly
+        physics inputs, :func:`glassnet.models.inputs.node_inputs`)."""
         c = self.config
         if times is not None and not c.time_input:
             raise ModelError("this network predicts at the fixed times it was trained on; it takes no times")
@@ -426,38 +347,7 @@ class EquivariantGN(GlassModel):
         types = np.asarray(types)
         if types.max(initial=0) >= c.n_types:
             raise ModelError(f"type {types.max()} but the model knows {c.n_types} types")
-        onehot = np.eye(c.n_types)[types]
-        if inherent is None:
-            raise ModelError("this model needs the inherent state of the configuration (forces come "
-                             "with it): glassnet.md.inherent_state")
-        shift = np.zeros((len(types), 3))
-        if c.inherent:
-            shift = np.asarray(inherent.positions, np.float64) - np.asarray(positions, np.float64)
-            d = _saturate(shift, _DISPLACEMENT_SATURATION)
-            f = _saturate(np.asarray(inherent.forces, np.float64) / _FORCE_SCALE, _FORCE_SATURATION)
-            scal = np.column_stack([onehot, np.asarray(inherent.energies) + _ENERGY_OFFSET,
-                                    np.linalg.norm(d, axis=1), np.linalg.norm(f, axis=1)])
-            vec = np.stack([d, f], axis=-1)
-        else:
-            f = _saturate(np.asarray(inherent.forces, np.float64) / _FORCE_SCALE, _FORCE_SATURATION)
-            scal = np.column_stack([onehot, np.linalg.norm(f, axis=1)])
-            vec = f[..., None]
-
-        if c.multiscale:
-            ms = _memo("multiscale", (), (inherent.positions, types, box, inherent.energies),
-                       lambda: multiscale_descriptors(inherent.positions, types, box, inherent.energies))
-            scal = np.column_stack([scal, _standardise(ms)])
-        if c.basin:
-            bm = _memo("basin", (), (inherent.positions, types, box),
-                       lambda: basin_measures(inherent.positions, types, box))
-            scal = np.column_stack([scal, _standardise(np.log(np.maximum(bm, 1e-30)))])
-        if c.harmonic_times:
-            scal = np.column_stack([scal, self._harmonic(positions, types, box, inherent, temperature)])
-        if c.force_heads:
-            fmag = np.linalg.norm(np.asarray(inherent.forces, np.float64), axis=1)
-            scal = np.column_stack([scal, _standardise(np.log(fmag + 1e-3)[:, None])])
-        if c.temperature_input:
-            scal = np.column_stack([scal, np.full(len(types), (float(temperature) - _T_CENTER) / _T_SCALE)])
+        scal, vec, shift = node_inputs(c.inputs, positions, types, box, inherent, temperature, cache)
 
         def t(a, dtype=torch.float32):
             return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=dev)
@@ -499,21 +389,6 @@ class EquivariantGN(GlassModel):
             raise ModelError(f"t = {', '.join(f'{x:g}' for x in outside)} tau lies outside the times this network was "
                              f"trained on ({first:.3g} ... {last:.3g} tau{at}); it does not extrapolate in time "
                              "(clamp_times=True holds such times at the nearest end)")
-
-    def _harmonic(self, positions, types, box, inherent, temperature=None) -> np.ndarray:
-        """(N, len(harmonic_times)) harmonic displacement estimates at ``harmonic_temperature`` (else at the
-        configuration's ``temperature``, epsilon/k_B), standardised within the configuration."""
-        c = replace(self.config, harmonic_temperature=self.config.harmonic_temperature or float(temperature))
-
-        def compute():
-            if c.harmonic_method == "sparse":
-                return harmonic_displacement_sparse(positions, types, box, inherent.forces, c.harmonic_temperature,
-                                                    list(c.harmonic_times)).T
-            w2, e = normal_modes(hessian(positions, types, box))
-            return harmonic_displacement(w2, e, inherent.forces, c.harmonic_temperature, list(c.harmonic_times)).T
-
-        params = (c.harmonic_method, float(c.harmonic_temperature), tuple(float(t) for t in c.harmonic_times))
-        return _standardise(_memo("harmonic", params, (positions, types, box, inherent.forces), compute))
 
     def forward(self, scalars, vectors, shift, types, edges, senders, receivers, time_inputs=None,
                 with_edges: bool = False):

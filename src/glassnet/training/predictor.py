@@ -9,7 +9,7 @@ import numpy as np
 from ..core import Configuration, ModelError, check_neighbours, check_overlaps, number_density
 from ..formats import as_configuration
 from ..md import inherent_state, unquenched_state
-from ..models import compiled, predict_tensors
+from ..models import InputCache, compiled, predict_tensors
 from ..pretrained import resolve
 from .checkpoint import load_checkpoint
 
@@ -66,10 +66,12 @@ class Predictor:
             :data:`glassnet.md.DEFAULT_ENGINE`).
         compile: run the networks through ``torch.compile`` (:func:`glassnet.models.compiled`): faster
             for many or large configurations after a compilation on the first one.
+        cache: the :class:`~glassnet.models.InputCache` of the costly physics inputs (default: a new one, this
+            predictor's own; pass one to share inputs with a trainer or another predictor).
     """
 
     def __init__(self, checkpoint, device=None, symmetrize: bool = False, engine: str | None = None,
-                 compile: bool = False):
+                 compile: bool = False, cache: InputCache | None = None):
         paths = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
         if not paths:
             raise ModelError("no checkpoint given")
@@ -86,6 +88,7 @@ class Predictor:
                 raise ModelError("the ensemble's checkpoints predict different outputs or times")
         self.symmetrize = symmetrize
         self.engine = engine
+        self.cache = cache if cache is not None else InputCache()
         self._forward = {id(m): (compiled(m) if compile else m) for m, *_ in self.members}
         self._warned: set = set()
 
@@ -142,8 +145,8 @@ class Predictor:
         model = model or self.model
         c = self.with_inherent(config)
         kw = {"clamp_times": True} if clamp_times else {}
-        return model.tensors(c.positions, c.types, c.box, c.inherent,
-                             temperature=c.metadata.get("temperature"), times=times, **kw)
+        return model.tensors(c.positions, c.types, c.box, c.inherent, temperature=c.metadata.get("temperature"),
+                             times=times, cache=self.cache, **kw)
 
     def _rescale(self, out, types, mean, std, times):
         """Standardised outputs back in sigma; at times other than the training grid, each type's mean and

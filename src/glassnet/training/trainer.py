@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core import Configuration, ModelError, atomic_write, check_targets, number_density
+from ..core import Configuration, FormatError, ModelError, atomic_write, check_targets, number_density
+from ..formats import Splits
 from ..graph import CUBE_SYMMETRIES
-from ..models import ModelConfig, architecture, architecture_of, build_config, compiled, pick_device, predict_tensors
+from ..models import InputCache, ModelConfig, architecture, architecture_of, build_config, compiled, pick_device, predict_tensors
 from ..observables import pair_distance_change, pearson_r
 from .checkpoint import read_payload, save_checkpoint, versions
 from .predictor import with_model_state
@@ -130,14 +131,14 @@ class _Sample:
     """A configuration prepared for a network: input tensors, targets (N, T) (NaN where not labelled),
     types."""
 
-    def __init__(self, config: Configuration, model, device, output_index=None, grid=None):
+    def __init__(self, config: Configuration, model, device, output_index=None, grid=None, cache=None):
         if model.needs_inherent and config.inherent is None:
             raise ModelError("this model needs inherent states: add them with `glassnet inherent-states "
                              "FILE` (or glassnet.propensity.add_inherent_states), or train one without "
                              "inherent-state inputs (--no-inherent)")
         config = with_model_state(config, [model])      # a forces-only model: one force call, no quench
         self.tensors = model.tensors(config.positions, config.types, config.box, config.inherent, device,
-                                     temperature=config.metadata.get("temperature"))
+                                     temperature=config.metadata.get("temperature"), cache=cache)
         self.types = np.asarray(config.types)
         self.targets = self.edge_targets = None
         if config.targets is not None:
@@ -214,6 +215,8 @@ class Trainer:
         config: :class:`TrainConfig`.
         output_index: which rows of the targets (timescales) to predict; default all.
         out_dir: folder for ``last.pt`` (resume), ``best.pt`` and ``metrics.csv``.
+        cache: the :class:`~glassnet.models.InputCache` of the costly physics inputs (default: a new one; pass
+            one to share them between trainers, e.g. the seeds of an ensemble).
 
     :meth:`from_architecture` (or :func:`fit`) builds one from an architecture name with its recipe.
     """
@@ -221,7 +224,7 @@ class Trainer:
     @classmethod
     def from_architecture(cls, train_set, valid_set, out_dir, model: str = "equivariant",
                           options: dict | None = None, *, output_index=None, times=None, plain: bool = False,
-                          **overrides) -> Trainer:
+                          cache: InputCache | None = None, **overrides) -> Trainer:
         """A trainer of the architecture ``model`` (a name of :data:`glassnet.models.ARCHITECTURES`) with its
         recipe: the model config is the architecture's ``options`` updated by ``options`` (config fields; strings
         are parsed as ``--option`` values), the training config its ``recipe`` updated by ``overrides``
@@ -237,10 +240,10 @@ class Trainer:
         n_out = n_all if output_index is None else len(output_index)
         model_config = build_config(arch, n_out, {**({} if plain else arch.options), **(options or {})})
         return cls(train_set, valid_set, model_config, TrainConfig(**{**arch.recipe, **overrides}), out_dir,
-                   output_index, times)
+                   output_index, times, cache=cache)
 
     def __init__(self, train_set, valid_set, model_config: ModelConfig, config: TrainConfig,
-                 out_dir, output_index=None, times=None, data_description=None):
+                 out_dir, output_index=None, times=None, data_description=None, cache: InputCache | None = None):
         if not train_set:
             raise ModelError("the training set is empty")
         if any(c.targets is None for c in list(train_set) + list(valid_set)):
@@ -274,11 +277,14 @@ class Trainer:
         self.optimizer = (torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
                           if config.weight_decay else torch.optim.Adam(params, lr=config.lr))
         self.rng = np.random.default_rng(config.seed)
-        self.train_samples = [_Sample(c, self.model, self.device, self.output_index, grid) for c in train_set]
+        self.cache = cache if cache is not None else InputCache()
+        self.train_samples = [_Sample(c, self.model, self.device, self.output_index, grid, self.cache)
+                              for c in train_set]
         if getattr(model_config, "edge_head", False) and not any(s.edge_targets is not None for s in self.train_samples):
             raise ModelError("edge_head needs the displacement vectors of the training configurations (single-run "
                              "label files, read with displacements=True / `glassnet train` does so for edge_head)")
-        self.valid_samples = [_Sample(c, self.model, self.device, self.output_index, grid) for c in valid_set]
+        self.valid_samples = [_Sample(c, self.model, self.device, self.output_index, grid, self.cache)
+                              for c in valid_set]
         self.target_mean, self.target_std = _target_stats(self.train_samples, config)
         self.times = None if times is None else [float(times[i]) for i in self.output_index]
         self.data_description = data_description or _describe_data(list(train_set))
@@ -448,15 +454,21 @@ class Trainer:
 
 
 def fit(train_set, valid_set, out_dir, model: str = "equivariant", options: dict | None = None, *,
-        output_index=None, times=None, plain: bool = False, progress=True, **overrides) -> Trainer:
+        output_index=None, times=None, plain: bool = False, progress=True, cache=None, **overrides) -> Trainer:
     """Train a network of the architecture ``model`` with its recipe (resuming from ``out_dir/last.pt`` if
-    present) and return the trainer; see :meth:`Trainer.from_architecture` for the arguments.
+    present) and return the trainer; see :meth:`Trainer.from_architecture` for the arguments. ``train_set``
+    may be a :class:`~glassnet.formats.Splits` (or a glassnet .h5 path) with ``valid_set=None``: its train and
+    valid splits are used.
 
-    Example: ``fit(read_labelled("T064.h5", "train"), read_labelled("T064.h5", "valid"), "run/", steps=4000)``
-    trains glassnet's model as the shipped networks were; ``options={"hidden": 64}`` changes the model,
-    ``lr=3e-4`` the recipe.
+    Example: ``fit(Splits.read("T064.h5"), None, "run/", steps=4000)`` trains glassnet's model as the shipped
+    networks were; ``options={"hidden": 64}`` changes the model, ``lr=3e-4`` the recipe.
     """
+    if valid_set is None:
+        splits = Splits.of(train_set)
+        if not splits.has_splits:
+            raise FormatError(f"{splits.name} has no splits: give the validation configurations (valid_set)")
+        train_set, valid_set = splits.train, splits.valid
     trainer = Trainer.from_architecture(train_set, valid_set, out_dir, model, options, output_index=output_index,
-                                        times=times, plain=plain, **overrides)
+                                        times=times, plain=plain, cache=cache, **overrides)
     trainer.run(progress=progress)
     return trainer
