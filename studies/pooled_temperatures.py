@@ -174,7 +174,14 @@ def _warm_inputs(part, specs, single, data):
     spec = InputSpec(harmonic_times=tuple(options["harmonic_times"]), harmonic_method=options["harmonic_method"],
                      temperature_input=True)
     temps = sorted({t for s in specs if s.recipe for t in s.temps}, reverse=True)
+    missing = [t for t in temps if t not in single]
+    if missing:
+        print(f"no single-run file at T = {missing} in {data} (yet): their inputs are skipped")
+        temps = [t for t in temps if t in single]
     configs = [c for t in temps for c in single[t].configurations] + valid_configurations(temps, data)
+    if any(c.inherent is None for c in configs):         # a file still being quenched
+        print(f"{sum(c.inherent is None for c in configs)} configurations have no inherent state yet: skipped")
+        configs = [c for c in configs if c.inherent is not None]
     cache = InputCache(max_items=0)
     for c in tqdm(configs[i::n], desc=f"harmonic inputs {part}", mininterval=30):
         harmonic_inputs(spec, c.positions, c.types, c.box, c.inherent.forces, c.metadata["temperature"], cache)

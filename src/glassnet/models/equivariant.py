@@ -22,10 +22,12 @@ __all__ = ["EquivariantConfig", "EquivariantGN", "ARCHITECTURE"]
 
 
 @dataclass(frozen=True)
-class EquivariantConfig:
-    """Architecture of an :class:`EquivariantGN`. The defaults describe the plain architecture; the recipe of
-    `glassnet train --model equivariant` and of the shipped networks adds ``ARCHITECTURE.options`` (the harmonic
-    estimates at 0.165 and 0.52 tau to the heads only, by the sparse propagator: docs/capacity.md).
+class EquivariantConfig(InputSpec):
+    """Architecture of an :class:`EquivariantGN`: the inputs it reads (the fields of its base,
+    :class:`~glassnet.models.inputs.InputSpec`, also as :attr:`inputs`) and the network on top. The defaults
+    describe the plain architecture; the recipe of `glassnet train --model equivariant` and of the shipped
+    networks adds ``ARCHITECTURE.options`` (the harmonic estimates at 0.165 and 0.52 tau to the heads only, by
+    the sparse propagator: docs/capacity.md).
 
     Attributes:
         hidden: width of the scalar and vector channels.
@@ -80,23 +82,16 @@ class EquivariantConfig:
             never by prediction.
     """
 
+    # the input fields (n_types, inherent, multiscale, basin, harmonic_*, force_heads, temperature_input) are
+    # InputSpec's; the architecture's follow
     hidden: int = 32
     layers: int = 3
     n_rbf: int = 16
     n_outputs: int = 1
-    n_types: int = 2
     r_cut: float = 2.0
-    inherent: bool = True
     vectors: bool = True
     type_heads: bool = True
-    harmonic_times: tuple = ()
-    harmonic_temperature: float = 0.0
-    harmonic_method: str = "dense"
-    force_heads: bool = False
     harmonic_trunk: bool = True
-    multiscale: bool = False
-    basin: bool = False
-    temperature_input: bool = False
     time_input: str = ""
     times: tuple = ()
     tau_alpha_law: tuple = ()

@@ -42,7 +42,8 @@ INPUT_VERSIONS = {"harmonic": 1, "multiscale": 1, "basin": 1}
 
 @dataclass(frozen=True)
 class InputSpec:
-    """Which node inputs a network reads (field meanings: :class:`~glassnet.models.EquivariantConfig`)."""
+    """Which node inputs a network reads: the input half of an :class:`~glassnet.models.EquivariantConfig`
+    (which extends it with the architecture; field meanings are documented there)."""
 
     n_types: int = 2
     inherent: bool = True
