@@ -110,3 +110,42 @@ def test_pair_distance_change_is_blind_to_shared_motion():
     assert out.shape == (2, 3) and np.allclose(out[0], 0, atol=1e-12)
     assert out[1, 0] == pytest.approx(0.25) and out[1, 1] == 0
     assert out[1, 2] == pytest.approx(np.hypot(0.25, 0.9) - 0.9)
+
+
+def _oz_fields(x, box, xi, k, seed, n_cut=5):
+    """k random fields on the points x with the Ornstein-Zernike spectrum 1 / (1 + q^2 xi^2): sums of plane waves
+    of the box's wave vectors (|n| <= n_cut) with Gaussian amplitudes and random phases."""
+    rng = np.random.default_rng(seed)
+    r = np.arange(-n_cut, n_cut + 1)
+    n = np.stack(np.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
+    n = n[((n ** 2).sum(1) > 0) & ((n ** 2).sum(1) <= n_cut ** 2)]
+    q = 2 * np.pi * n / box
+    amp = 1 / np.sqrt(1 + (q ** 2).sum(1) * xi ** 2)
+    phase = q @ x.T                                            # (n_q, N)
+    return np.array([(amp * rng.normal(size=len(q))) @ np.cos(phase + rng.uniform(0, 2 * np.pi, (len(q), 1)))
+                     for _ in range(k)])
+
+
+def test_four_point_functions_of_fields_with_known_structure():
+    """Uncorrelated mobile particles (probability p): chi_4 = S_4(q) = p (1 - p), no length; fields with an
+    Ornstein-Zernike spectrum of length xi: xi_4 = xi; a decay faster than any such form: no length (capped)."""
+    from glassnet.observables import four_point, four_point_length, overlap
+
+    rng = np.random.default_rng(0)
+    box = 20.0
+    x = rng.uniform(0, box, (3000, 3))
+    noise = four_point(x, np.full(3, box), (rng.uniform(size=(300, 3000)) < 0.3).astype(float))
+    assert noise["chi4"] == pytest.approx(0.21, rel=0.15) and noise["s4_self"] == pytest.approx(0.21, rel=0.02)
+    assert np.allclose(noise["s4"], 0.21, rtol=0.2) and noise["n_vectors"][0] == 6
+    assert four_point_length(noise["q"], noise["s4"], noise["n_vectors"])["xi4"] < 0.3
+    for xi in (1.0, 2.5):
+        res = four_point(x, np.full(3, box), _oz_fields(x, box, xi, 60, seed=int(10 * xi), n_cut=7))
+        fit = four_point_length(res["q"], res["s4"], res["n_vectors"], res["s4_self"], box_length=box)
+        assert fit["xi4"] == pytest.approx(xi, rel=0.15) and not fit["capped"]
+        short = four_point_length(res["q"], res["s4"], res["n_vectors"], box_length=box)["xi4"]
+        assert short < fit["xi4"]                # the self part ignored flattens the decay
+    steep = 1 / (1 + (noise["q"] * 3) ** 2) ** 3          # falls like q^-6: no Ornstein-Zernike length fits
+    assert four_point_length(noise["q"], steep, box_length=box)["capped"]
+    np.testing.assert_array_equal(overlap([0.1, 0.3, 0.5]), [1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="NaN"):
+        four_point(x, np.full(3, box), np.full((2, 3000), np.nan))

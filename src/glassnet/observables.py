@@ -1,7 +1,8 @@
 """Observables of glassy dynamics as pure functions on arrays: the self-intermediate scattering function,
 the times where it crosses given levels, the noise ceiling of measured propensities, Pearson's r, the
-relaxation-time law, and the spatial correlation of a per-particle field with its decay length (the physical
-length a network's learned length is compared with).
+relaxation-time law, the spatial correlation of a per-particle field with its decay length (the physical
+length a network's learned length is compared with), and the four-point dynamic susceptibility and structure
+factor of the overlap function with their length.
 
 Used by the propensity protocols (which measure), the file readers (which recompute what a file lacks) and
 the evaluation (which scores). Units: lengths in sigma, times in tau, wave numbers in 1/sigma.
@@ -13,10 +14,13 @@ import math
 import numpy as np
 
 __all__ = ["IS_VALUES", "Q_PEAK", "fs_isotropic", "crossing_times", "noise_ceiling", "pearson_r",
-           "fit_tau_alpha", "tau_alpha_at", "spatial_correlation", "correlation_length", "pair_distance_change"]
+           "fit_tau_alpha", "tau_alpha_at", "spatial_correlation", "correlation_length", "pair_distance_change",
+           "OVERLAP_A", "overlap", "four_point", "four_point_length"]
 
 #: F_s values whose crossing times are recorded, as in the published data (the last is 1/e = tau_alpha).
 IS_VALUES = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, np.exp(-1.0)])
+#: cut-off (sigma) of the overlap function: a particle that moved less than this has not left its cage
+OVERLAP_A = 0.3
 #: wave number (1/sigma) of F_s: the first peak of S(q) of the A particles of the KA mixture at density 1.2
 Q_PEAK = 7.25
 
@@ -259,4 +263,97 @@ def correlation_length(r, c, r_min: float = 1.0, r_max: float | None = None, box
         out.update(xi=0.0, xi_err=float("nan"))
         return out
     out["capped"] = bool(box_length is not None and 3 * p[1] > 0.5 * box_length)
+    return out
+
+
+def overlap(distances, a: float = OVERLAP_A) -> np.ndarray:
+    """The overlap function of each particle: 1 where it moved less than ``a`` (sigma), else 0 (any shape of
+    distances |r_i(t) - r_i(0)|, sigma)."""
+    return (np.asarray(distances, np.float64) < a).astype(np.float64)
+
+
+def four_point(positions, box, fields, n_max: int = 4) -> dict:
+    """Four-point dynamic susceptibility and structure factor of per-particle mobility fields.
+
+    For each sample k (a run or replica) of a field w_i (e.g. the :func:`overlap` of each particle over a time
+    t): chi_4 = N var_k(Q_k), Q_k = mean_i w_ik, and S_4(q) = < |sum_i dw_ik exp(i q . r_i)|^2 > / N with
+    dw = w - its mean over particles and samples, averaged over samples and over the wave vectors
+    q = 2 pi n / L with integer n of the same |n| <= ``n_max``. S_4(q -> 0) tends to chi_4 up to the
+    ensemble's constraints; its decay in q gives the length of :func:`four_point_length`.
+
+    Args:
+        positions: (N, 3) the particles' positions at time 0 (sigma); pass one species to use that species.
+        box: (3,) cubic box lengths (sigma).
+        fields: (K, N) the field of each particle in each of K samples (several times: call once per time).
+        n_max: largest |n| of the wave vectors.
+
+    Returns:
+        dict with ``chi4`` (float), ``q`` (M,) shell wave numbers (1/sigma, ascending), ``s4`` (M,),
+        ``n_vectors`` (M,) the wave vectors averaged per shell, and ``s4_self`` the self (i = j) part of S_4, the
+        same at every q: what S_4 tends to where the particles' mobilities are uncorrelated.
+    """
+    x = np.asarray(positions, np.float64)
+    b = np.asarray(box, np.float64)
+    w = np.atleast_2d(np.asarray(fields, np.float64))
+    if x.ndim != 2 or x.shape[1] != 3 or w.shape[1] != len(x) or b.shape != (3,) or not np.allclose(b, b[0]):
+        raise ValueError(f"four_point needs positions (N, 3), fields (K, N) and a cubic box (3,); got {x.shape}, "
+                         f"{w.shape}, {b.tolist()}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(w))):
+        raise ValueError("four_point: positions or fields hold NaN or inf")
+    n = len(x)
+    chi4 = float(n * w.mean(axis=1).var()) if len(w) > 1 else float("nan")
+    r = np.arange(-n_max, n_max + 1)
+    grid = np.stack(np.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
+    sq = (grid ** 2).sum(axis=1)
+    keep = (sq > 0) & (sq <= n_max ** 2)
+    grid, sq = grid[keep], sq[keep]
+    q_vec = 2 * np.pi * grid / b[0]
+    dw = w - w.mean()
+    rho = np.exp(1j * (q_vec @ x.T)) @ dw.T                   # (n_q, K)
+    s_each = (np.abs(rho) ** 2).mean(axis=1) / n
+    shells = np.unique(sq)
+    q = 2 * np.pi * np.sqrt(shells) / b[0]
+    s4 = np.array([s_each[sq == m].mean() for m in shells])
+    counts = np.array([(sq == m).sum() for m in shells])
+    return {"chi4": chi4, "q": q, "s4": s4, "n_vectors": counts, "s4_self": float((dw ** 2).mean())}
+
+
+def four_point_length(q, s4, n_vectors=None, self_part: float = 0.0, q_max: float = 1.5,
+                      box_length: float | None = None) -> dict:
+    """The dynamic length xi_4 (sigma) of a four-point structure factor: the Ornstein-Zernike form
+    S_4(q) = s + S_d(0) / (1 + (q xi_4)^2), with s the self part (``self_part``, ``four_point``'s ``s4_self``),
+    fitted to the shells below ``q_max`` (1/sigma) by least squares in log(S_4 - s) (a shell's |rho(q)|^2 scatters
+    in proportion to its mean), each shell weighted by its number of wave vectors ``n_vectors`` (default equal
+    weights). Without the self part the flat background flattens the decay and the length comes out short (20%
+    on random fields of xi = 2.5 sigma in a box of 20 sigma); with it, within a few percent.
+
+    Returns:
+        dict with ``xi4`` (sigma; 0 where S_4 does not fall with q), its standard error ``xi4_err``, the fitted
+        ``s4_zero`` (S_4 at q = 0, self part included), the number of shells ``n_fit`` and ``capped``: True when the fit runs to the box length
+        ``box_length`` (S_4 falls faster than any Ornstein-Zernike form over the fitted shells, or the length
+        exceeds what the box resolves: no length is measured). NaN with fewer than 3 shells.
+    """
+    from scipy.optimize import curve_fit
+
+    q = np.asarray(q, float)
+    s4 = np.asarray(s4, float) - self_part
+    weight = np.ones_like(q) if n_vectors is None else np.asarray(n_vectors, float)
+    keep = (q <= q_max) & np.isfinite(s4) & (s4 > 0)
+    q, s4, weight = q[keep], s4[keep], weight[keep]
+    out = {"xi4": float("nan"), "xi4_err": float("nan"), "s4_zero": float("nan"), "n_fit": int(len(q)),
+           "capped": False}
+    if len(q) < 3:
+        return out
+    xi_max = float(box_length) if box_length else 1e3
+
+    def model(x, log_a, xi):
+        return log_a - np.log1p((x * xi) ** 2)
+
+    try:
+        p, cov = curve_fit(model, q, np.log(s4), p0=[float(np.log(s4[0])), 1.0], sigma=1 / np.sqrt(weight),
+                           bounds=([-50.0, 0.0], [50.0, xi_max]), max_nfev=10_000)
+    except (RuntimeError, ValueError):
+        return out
+    err = float(np.sqrt(cov[1, 1])) if np.all(np.isfinite(cov)) else float("nan")
+    out.update(xi4=float(p[1]), xi4_err=err, s4_zero=float(np.exp(p[0]) + self_part), capped=bool(p[1] > 0.5 * xi_max))
     return out
