@@ -45,7 +45,7 @@ def test_help_shows_defaults_and_every_option_has_help():
 
 def test_quiet_and_log_file(tmp_path, capsys):
     data = _toy_h5(tmp_path / "d.h5")
-    assert main(["train", str(data), "--out", str(tmp_path / "run"), "--steps", "2", "--eval-every", "1",
+    assert main(["train", "--model", "bapst", str(data), "--out", str(tmp_path / "run"), "--steps", "2", "--eval-every", "1",
                  "--hidden", "8", "--mp-steps", "1", "-q"]) == 0
     assert capsys.readouterr().out == ""
     log = (tmp_path / "run" / "train.log").read_text()
@@ -75,7 +75,7 @@ def test_import_evaluate_predict(tmp_path, capsys):
 def test_train_on_h5_splits_then_evaluate(tmp_path, capsys):
     _toy_h5(tmp_path / "toy.h5")
     out = tmp_path / "run"
-    args = ["train", str(tmp_path / "toy.h5"), "--out", str(out), "--steps", "6", "--eval-every", "3",
+    args = ["train", "--model", "bapst", str(tmp_path / "toy.h5"), "--out", str(out), "--steps", "6", "--eval-every", "3",
             "--hidden", "8", "--mp-steps", "1", "--quiet"]
     assert main(args) == 0
     assert (out / "best.pt").exists() and (out / "last.pt").exists()
@@ -100,10 +100,10 @@ def test_train_never_sees_the_test_split(tmp_path, capsys):
                for s in ["train", "valid", "test", "test"]]
     write_dataset(tmp_path / "d.h5", configs, [1.0])
     out = tmp_path / "run"
-    assert main(["train", str(tmp_path / "d.h5"), "--valid", str(tmp_path / "d.h5"), "--out", str(out),
+    assert main(["train", "--model", "bapst", str(tmp_path / "d.h5"), "--valid", str(tmp_path / "d.h5"), "--out", str(out),
                  "--steps", "2", "--eval-every", "2", "--hidden", "8", "--mp-steps", "1", "--quiet"]) == 0
     assert load_checkpoint(out / "best.pt")[1]["training_data"]["n_configurations"] == 1
-    code = main(["train", str(reference_file("test_small.pickle")), "--out", str(tmp_path / "x"), "--quiet"])
+    code = main(["train", "--model", "bapst", str(reference_file("test_small.pickle")), "--out", str(tmp_path / "x"), "--quiet"])
     assert code == 2 and "--valid" in capsys.readouterr().err
 
 
@@ -163,9 +163,9 @@ def test_value_errors_are_one_line_messages(tmp_path, capsys):
                  "--out", str(tmp_path / "p.json")]) == 2
     err = capsys.readouterr().err
     assert "n_shells=1" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert main(["train", str(tmp_path / "t.h5"), "--out", str(tmp_path / "r"), "--hidden", "0", "--quiet"]) == 2
+    assert main(["train", "--model", "bapst", str(tmp_path / "t.h5"), "--out", str(tmp_path / "r"), "--hidden", "0", "--quiet"]) == 2
     assert "invalid model config" in capsys.readouterr().err
-    assert main(["train", str(tmp_path / "t.h5"), "--out", str(tmp_path / "r"), "--option", "vectors=false",
+    assert main(["train", "--model", "bapst", str(tmp_path / "t.h5"), "--out", str(tmp_path / "r"), "--option", "vectors=false",
                  "--quiet"]) == 2
     assert "has no option 'vectors'" in capsys.readouterr().err
 
@@ -212,3 +212,16 @@ def test_evaluate_pools_the_test_splits_of_several_files(tmp_path, capsys, refer
     assert main(["evaluate", "ka-T0.64-bapst", *files, "--out", str(tmp_path / "r.csv")]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines() if " network " in line]
     assert len(rows) == 6 and all(r[-1] == "2" for r in rows)      # one test configuration from each file
+
+
+def test_train_defaults_to_glassnets_model(tmp_path, capsys):
+    """`glassnet train` trains glassnet's model with its recipe: on a file without inherent states it says
+    how to add them, in one line."""
+    data = _toy_h5(tmp_path / "d.h5")
+    assert main(["train", str(data), "--out", str(tmp_path / "run"), "--steps", "1", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "glassnet inherent-states" in err and len(err.strip().splitlines()) == 1
+    from glassnet.cli import build_parser
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    assert train.parse_args(["d.h5", "--out", "r"]).model == "equivariant"

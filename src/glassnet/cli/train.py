@@ -18,9 +18,11 @@ def add_commands(sub) -> None:
                     help="output folder (resumes from its last.pt); --out is the old name")
     tr.add_argument("--output-index", type=int, nargs="+",
                     help="which timescales (rows of the targets) to predict; default all, one network")
-    tr.add_argument("--model", choices=sorted(ARCHITECTURES), default="bapst",
+    tr.add_argument("--model", choices=sorted(ARCHITECTURES), default="equivariant",
                     help="; ".join(f"{a.name}: {a.description}" for a in ARCHITECTURES.values())
-                    + " (default bapst)")
+                    + " (default equivariant, glassnet's model with the shipped recipe: it needs the inherent "
+                      "states, `glassnet inherent-states`, and the data's temperature; bapst trains on any "
+                      "labelled file)")
     tr.add_argument("--option", action="append", metavar="NAME=VALUE",
                     help="any field of the model's config (e.g. hidden=48, layers=5, inherent=false); "
                          "repeatable; defaults are the config's")
