@@ -92,6 +92,12 @@ def test_learned_length_on_known_curves():
     assert res["shell"] == 3 and res["length"] == pytest.approx(4.6) and res["shell_err"] == 0
     never = learned_length(np.ones((5, 4)), dist[:5, :4], fraction=0.1)
     assert never["shell"] == 4 and np.isnan(never["length"])
+    # a per-shell sum (the Jacobian): 86% of it by shell 1, 97% by shell 2; the threshold rule reads the slow
+    # fall of the sum over ever larger shells as range (shell 4); the cumulative rule stops at shell 2
+    summed = np.tile([1.0, 5.0, 0.8, 0.15, 0.02], (20, 1))
+    assert learned_length(summed, dist, fraction=0.1)["shell"] == 4
+    cum = learned_length(summed, dist, fraction=0.1, cumulative=True)
+    assert cum["shell"] == 2 and cum["criterion"] == "cumulative" and cum["length"] == pytest.approx(3.0)
 
 
 def test_probe_of_a_two_layer_model_stops_at_shell_two(reference_configs, tmp_path):
