@@ -61,10 +61,15 @@ class Scorer:
         return evaluate(Predictor(checkpoints), self.test)
 
     def cells(self, res) -> str:
-        """'r [r / ceiling]' per time, then the paired difference to the reference network."""
-        text = " | ".join(f"{x:.3f} [{x / c:.2f}]" for x, c in zip(res["mean"], self.ceiling))
+        """'r [r / ceiling]' per time of the test data ('-' where the network has no output), then the paired
+        difference to the reference network at the times both predict."""
+        at = {round(float(t), 9): k for k, t in enumerate(res["times"])}
+        text = " | ".join(f"{res['mean'][at[round(t, 9)]]:.3f} [{res['mean'][at[round(t, 9)]] / c:.2f}]"
+                          if round(t, 9) in at else "-" for t, c in zip(self.times, self.ceiling))
         if self.reference is not None and res is not self.reference:
-            d = res["r"] - self.reference["r"]
+            ref = {round(float(t), 9): k for k, t in enumerate(self.reference["times"])}
+            both = [t for t in at if t in ref]
+            d = res["r"][:, [at[t] for t in both]] - self.reference["r"][:, [ref[t] for t in both]]
             se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
             text += " | " + " ".join(f"{m:+.3f}+-{e:.3f}" for m, e in zip(d.mean(axis=0), se))
         return text

@@ -5,7 +5,8 @@
         --reference OLD.pt OLD-seed1.pt OLD-seed2.pt \\
         --network "new ensemble=ka-T0.56,ka-T0.56-seed1,ka-T0.56-seed2" --network ka-all=ka-all
 
-A network is NAME=CHECKPOINT[,CHECKPOINT...] (several: their mean); checkpoints are files or shipped names.
+A network is NAME=CHECKPOINT[,CHECKPOINT...] (several: their mean); checkpoints are files or shipped names. A
+network with outputs at fewer times is scored at those ('-' elsewhere) and paired with the reference there.
 """
 from __future__ import annotations
 

@@ -53,7 +53,8 @@ class DataFile:
         return out
 
 
-#: the single-run label sets of the shipped networks (data/reference/README.md has their history)
+#: the single-run label sets of the shipped networks and the dense short-horizon set (data/reference/README.md
+#: has their history)
 KNOWN = {d.name: d for d in (
     DataFile("single-T0.64", "single-T0.64", 2,
              "b1c4c8df78114379695db5f280951b36de145b044c60bcb0f06dbcb3c320ff36",
@@ -70,6 +71,10 @@ KNOWN = {d.name: d for d in (
     DataFile("single-T0.80", "single-T0.80", 2,
              "3e4d4f670996163eb5d1da6b988209b51805fc22f5865068ab711db772379567",
              "T=0.8, 156 single-run configurations, t <= 16.5 tau (32 MB)", {"n_origins": 13}),
+    DataFile("short-T0.64", "short-T0.64", 1,
+             "7d283d0e9cf33e24e1c252002328aee342540d9e74f45096e76e186ceaf02500",
+             "T=0.64, dense short-horizon labels: 200 configurations 4 tau apart x 8 replicas, t <= 1.65 tau "
+             "(39 MB); ~20 min MD + ~10 min quench"),
     DataFile("single-T1.00", "single-T1.00", 2,
              "67f6e83a9b0f49ffa646eb6c4721f19665a7714b335ffede7f2892d3d803cb59",
              "T=1.0, 300 single-run configurations, t <= 5.2 tau (55 MB)"),
