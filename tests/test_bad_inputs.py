@@ -177,7 +177,7 @@ def cases(f: dict, d: Path) -> list[Case]:
              "A is given two names ('Ar' and 'Kr'); the map must be one-to-one"),
         Case("a time past the trained range", ["predict", str(f["ka_h5"]), "--model", "ka-all", "--times", "165", "1e6",
                                                "--out", str(d / "p.csv")],
-             "t = 1e+06 tau lies outside the times this network was trained on (0.165 ... 165 tau)"),
+             "t = 1e+06 tau lies outside the times this network was trained on (0.165 ... 520 tau)"),
         Case("an infinite time", ["predict", str(f["ka_h5"]), "--model", "ka-all", "--times", "inf", "--out",
                                   str(d / "p.csv")], "expected finite positive times"),
         Case("origins closer than a time step", ["simulate", str(d / "o.h5"), "--preset", "single-T0.64",

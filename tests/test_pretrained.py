@@ -16,8 +16,8 @@ from conftest import reference_file
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference"
 #: first 64 particles of each shipped network's prediction on the first test configuration of its reference
 #: file: recorded with glassnet 0.1 (commit 6876ffb) before the 0.2 layout, and for the T=0.56 networks again
-#: when they were retrained on single-run labels (2026-12-02); ka-all (one network over T = 0.56 ... 1.0) on
-#: the T=0.64 file
+#: when they were retrained on single-run labels (2026-12-02) and with the harmonic recipe (2026-12-03); ka-all
+#: (one network over T = 0.50 ... 1.0) on the T=0.64 file
 SHIPPED = Path(__file__).with_name("data") / "shipped_predictions.npz"
 
 
@@ -58,22 +58,25 @@ def test_shipped_network_on_its_reference_test_split(name, temperature, floor):
 
 
 def test_shipped_pooled_network_across_temperatures():
-    """ka-all, one network for T = 0.56 ... 1.0 (docs/results/accuracy.md): it predicts at each reference
-    file's own times (r 0.67 at T=1.0 and 0.77 at T=0.56 at t=0.165 on the test splits) and at times it was
-    never trained at, and records its training temperatures."""
+    """ka-all, one network for T = 0.50 ... 1.0 with the harmonic recipe (docs/results/accuracy.md): it predicts
+    at each reference file's own times (r 0.75 at T=1.0 and 0.84 at T=0.56 at t=0.165 on the test splits) and at
+    times it was never trained at, and records its training temperatures; its harmonic inputs are computed at each
+    configuration's own temperature."""
     pred = Predictor("ka-all")
-    assert pred.any_time and pred.state_point["temperatures"] == [0.56, 0.64, 0.8, 1.0]
-    for temperature, floor in (("1.00", 0.6), ("0.56", 0.7)):
+    assert pred.any_time and pred.state_point["temperatures"] == [0.5, 0.56, 0.64, 0.8, 1.0]
+    cfg = pred.model.config
+    assert cfg.harmonic_times == (0.165, 0.52) and cfg.harmonic_temperature == 0 and cfg.temperature_input
+    for temperature, floor in (("1.00", 0.68), ("0.56", 0.78)):
         test = read_labelled(DATA / f"ka-T{temperature}.h5", "test")[:2]
         res = evaluate(pred, test)
         assert res["times"] == pytest.approx(list(test[0].times)) and res["mean"][0] > floor, res["mean"]
     c = read_labelled(DATA / "ka-T0.80.h5", "test")[0]
     p = pred.predict(c, times=[0.3, 3.0])
     assert p.shape == (c.n, 2) and np.all(np.isfinite(p)) and p[:, 1].mean() > p[:, 0].mean() > 0
-    # issue 33: past the trained range (0.165 ... 165 tau) it refuses, unless asked to hold the time at the end
-    with pytest.raises(ModelError, match=r"t = 1e\+06 tau lies outside .* \(0.165 \.\.\. 165 tau\)"):
-        pred.predict(c, times=[165.0, 1e6])
-    held = pred.predict(c, times=[165.0, 1e6], clamp_times=True)
+    # issue 33: past the trained range (0.165 ... 520 tau) it refuses, unless asked to hold the time at the end
+    with pytest.raises(ModelError, match=r"t = 1e\+06 tau lies outside .* \(0.165 \.\.\. 520 tau\)"):
+        pred.predict(c, times=[520.0, 1e6])
+    held = pred.predict(c, times=[520.0, 1e6], clamp_times=True)
     assert np.allclose(held[:, 0], held[:, 1])
     with pytest.raises(ModelError, match=r"times \[3.0\] are asked for more than once"):
         pred.predict(c, times=[3.0, 0.3, 3.0])
