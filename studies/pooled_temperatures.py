@@ -214,8 +214,8 @@ def _score(names, table, single, costs, data, out, args):
               f"{', '.join(f'{x:g}' for x in cs[0].times)} tau; noise ceiling "
               + " ".join(f"{x:.3f}" for x in ceilings[t]))
         print("| network | trained at T | configurations | CPU-hours of data | r [r / ceiling] per time |"
-              " paired difference to the per-T network, 2,000 steps (+- SE) | the same to the per-T network,"
-              " 6,000 steps |")
+              " paired difference to the per-T network (shipped where there is one; +- SE) | the same to the"
+              " per-T network of 6,000 steps |")
         print("|---|---|---|---|---|---|---|")
         ref = ref6 = None
         if t in FAITHFUL:         # the faithful published architecture on the same data and split
