@@ -206,6 +206,22 @@ def learned_length(change: np.ndarray, shell_distance: np.ndarray, fraction: flo
             "fraction": fraction, "criterion": "cumulative" if cumulative else "threshold"}
 
 
+def shell_distances(positions, box, marked, shells, n_shells: int) -> np.ndarray:
+    """(M, S) mean distance (sigma, minimum image) of the particles of shell n from each marked particle (NaN
+    where a shell is empty); ``shells``: (M, N) from :func:`shell_index`."""
+    pos = np.asarray(positions, float)
+    box = np.asarray(box, float)
+    out = np.full((len(marked), n_shells), np.nan)
+    for m, i in enumerate(marked):
+        d = pos - pos[int(i)]
+        d -= box * np.round(d / box)
+        r = np.linalg.norm(d, axis=1)
+        for n in range(n_shells):
+            if (shells[m] == n).any():
+                out[m, n] = r[shells[m] == n].mean()
+    return out
+
+
 def shell_jacobian(model, t: dict, marked, shells, n_shells: int) -> np.ndarray:
     """(M, S, K) sum over the particles j of shell n of |d prediction_i / d r_j| (standardised output per
     sigma) for each marked particle i, by autograd through the pair vectors (the node inputs, as in the
@@ -301,16 +317,12 @@ class ShellProbe:
         jacobian = shell_jacobian(model, t_full, marked, shells, self.n_shells) * scale
         # perturbation: push shells > n outwards
         pert = np.empty((len(self.pushes), len(marked), self.n_shells, base.shape[1]))
-        distance = np.full((len(marked), self.n_shells), np.nan)
+        distance = shell_distances(pos, box, marked, shells, self.n_shells)
         for m, i in enumerate(tqdm(marked, desc="probe", unit="particle", disable=not progress)):
             d = pos - pos[i]
             d -= box * np.round(d / box)
             r = np.linalg.norm(d, axis=1)
             unit = np.divide(d, r[:, None], out=np.zeros_like(d), where=r[:, None] > 0)
-            for n in s_range:
-                in_shell = shells[m] == n
-                if in_shell.any():
-                    distance[m, n] = r[in_shell].mean()
             for p, push in enumerate(self.pushes):
                 inputs = []
                 # particles within `push` of the half box stay put: pushed across it they would
