@@ -8,7 +8,8 @@ configuration: each configuration is quenched (the network reads the inherent st
 are marked, and the Jacobian of each output with respect to every particle's position (through the pair vectors;
 the node inputs held at their values, as in the validation) is summed per shell of the neighbour graph
 (glassnet.analysis.shell_jacobian); the learned shell is the first by which 90% of the total
-lies (glassnet.analysis.learned_length, cumulative), with bootstrap errors over marked particles. Beside it: the
+lies (glassnet.analysis.learned_length, cumulative), with bootstrap errors over marked particles, and the share of
+the summed sensitivity beyond shells 1 and 2 (a continuous measure of how far the network looks). Beside it: the
 decay length xi of the measured propensity correlation and the four-point length xi_4 of the overlap
 (studies.four_point). No perturbation (it would re-quench every pushed configuration: hours at N = 4096) and no
 ablation (an upper bound, docs/results/learned-length.md). Costs a few CPU-minutes per state point.
@@ -40,7 +41,13 @@ def jacobian_length(predictor, configs, n_marked: int, seed: int = 0, n_shells: 
         jac.append(shell_jacobian(predictor.model, t, marked, shells, n_shells))
         dist.append(shell_distances(c.positions, c.box, marked, shells, n_shells))
     jac, dist = np.concatenate(jac), np.concatenate(dist)
-    return [learned_length(jac[:, :, k], dist, 0.1, cumulative=True) for k in range(jac.shape[2])]
+    out = []
+    for k in range(jac.shape[2]):
+        mean = jac[:, :, k].mean(axis=0)
+        share = 1 - np.cumsum(mean) / mean.sum()          # of the summed sensitivity beyond shell n
+        out.append({**learned_length(jac[:, :, k], dist, 0.1, cumulative=True),
+                    "beyond_shell_1": float(share[1]), "beyond_shell_2": float(share[2])})
+    return out
 
 
 def main():
@@ -57,8 +64,8 @@ def main():
     predictor = Predictor(args.network)
     results = {}
     print(f"| T | t (tau) | t / tau_alpha | learned shell ({args.network}, Jacobian 90%) | its distance (sigma) | "
-          "xi of the measured propensity (sigma) | xi_4 (sigma) |")
-    print("|---|---|---|---|---|---|---|")
+          "sensitivity beyond shell 1 / 2 | xi of the measured propensity (sigma) | xi_4 (sigma) |")
+    print("|---|---|---|---|---|---|---|---|")
     sets = [(t, [f]) for t, f in LARGE.items()]
     if Path(args.bapst).exists():
         sets.append((0.44, None))
@@ -79,8 +86,8 @@ def main():
             x, f, q = lengths[k], fields[k], four[k]
             xi4 = "-" if not np.isfinite(q["xi4"]) else ("*" if q["capped"] else f"{q['xi4']:.2f}")
             print(f"| {temp:g} | {t:g} | {t / tau:.3g} | {x['shell']} +- {x['shell_err']:.2f} | "
-                  f"{x['length']:.2f} +- {x['length_err']:.2f} | {f['xi']:.2f}{'*' if f['capped'] else ''} | {xi4} |",
-                  flush=True)
+                  f"{x['length']:.2f} +- {x['length_err']:.2f} | {x['beyond_shell_1']:.1%} / {x['beyond_shell_2']:.1%} | "
+                  f"{f['xi']:.2f}{'*' if f['capped'] else ''} | {xi4} |", flush=True)
             rows.append({"time": float(t), "t_over_tau_alpha": float(t / tau), **x, "field_xi": f["xi"],
                          "xi4": q["xi4"]})
         results[f"T={temp:g}"] = rows
