@@ -28,6 +28,14 @@ ISO = {1.0: [REFERENCE / "ka-T1.00.h5"], 0.8: [REFERENCE / "ka-T0.80.h5"],
 BAPST_T044 = ROOT.parent / "shared/reference_data/bapst2020/test_large.pickle"
 
 
+def bapst_tau_alpha(path=BAPST_T044) -> float:
+    """tau_alpha (tau) of the published T = 0.44 configuration: its last labelled time, the 1/e crossing of F_s."""
+    from glassnet.formats.bapst import load_bapst_pickle
+
+    d = load_bapst_pickle(path)
+    return float(np.asarray(d["time"])[d["time_indices"][-1]])
+
+
 def single_run_configurations(paths, displacements: bool = False) -> list:
     """The labelled configurations of single-run label files, pooled, as training configurations (each records
     its file, run, temperature and source, so runs of different files stay apart); ``displacements``: with their

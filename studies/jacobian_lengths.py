@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studies.common import BAPST_T044
+from studies.common import BAPST_T044, bapst_tau_alpha
 from studies.four_point import LARGE, state_point
 
 
@@ -72,7 +72,7 @@ def main():
     for temp, files in sets:
         if files is None:
             configs = read_configurations(args.bapst)
-            tau = 5889.6                                   # the file's F_s = 1/e time (docs/results/accuracy.md)
+            tau = bapst_tau_alpha(args.bapst)
             fields = field_length(configs)
             four = [{"xi4": np.nan, "capped": False} for _ in configs[0].times]
         else:

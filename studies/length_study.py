@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studies.common import BAPST_T044, REFERENCE, SINGLE, single_run_with_tau, valid_configurations
+from studies.common import BAPST_T044, REFERENCE, SINGLE, bapst_tau_alpha, single_run_with_tau, valid_configurations
 
 #: N = 4096 test sets (committed)
 TEST = {t: REFERENCE / f"ka4096-T{t:.2f}.h5" for t in (1.0, 0.64, 0.56)}
@@ -60,12 +60,10 @@ def networks(t: float, out: Path) -> list[tuple[str, str]]:
 def test_set(t: float):
     """(test configurations, tau_alpha in tau) of the N = 4096 set at ``t``."""
     from glassnet.formats import read_configurations, read_labelled
-    from glassnet.formats.bapst import load_bapst_pickle
     from glassnet.formats.hdf5 import read_dataset
 
     if t == 0.44:        # the published configuration; its last labelled time is the 1/e crossing of F_s
-        d = load_bapst_pickle(BAPST_T044)
-        return read_configurations(BAPST_T044), float(np.asarray(d["time"])[d["time_indices"][-1]])
+        return read_configurations(BAPST_T044), bapst_tau_alpha()
     return read_labelled([TEST[t]], "test"), float(read_dataset(TEST[t]).metadata["tau_alpha"])
 
 
