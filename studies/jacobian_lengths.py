@@ -1,7 +1,7 @@
 """The learned length of a shipped network at its best accuracy, by the validated measure (the Jacobian, shell
 holding 90% of the summed sensitivity), per temperature and time, beside the physical lengths of the same data.
 
-    python -m studies.jacobian_lengths [--network ka-all] [--marked 16] [--out runs/jacobian_lengths.json]
+    python -m studies.jacobian_lengths [--network ka-all] [--marked 16] [--temperatures 0.5] [--out FILE.json]
 
 On the N = 4096 test sets (data/reference: T = 1.0, 0.64, 0.56; L = 15.0 sigma) and the published T = 0.44
 configuration: each configuration is quenched (the network reads the inherent state), ``--marked`` A particles
@@ -55,6 +55,8 @@ def main():
     ap.add_argument("--network", default="ka-all", help="a time-conditioned network (predicts at each file's times)")
     ap.add_argument("--marked", type=int, default=16, help="marked A particles per configuration")
     ap.add_argument("--bapst", default=str(BAPST_T044), help="the published T = 0.44 configuration")
+    ap.add_argument("--temperatures", type=float, nargs="+", help="only these state points (0.44: the published "
+                    "configuration); default all")
     ap.add_argument("--out", default="runs/jacobian_lengths.json")
     args = ap.parse_args()
     from glassnet.analysis import field_length
@@ -69,6 +71,8 @@ def main():
     sets = [(t, [f]) for t, f in LARGE.items()]
     if Path(args.bapst).exists():
         sets.append((0.44, None))
+    if args.temperatures:
+        sets = [(t, f) for t, f in sets if any(abs(t - u) < 1e-6 for u in args.temperatures)]
     for temp, files in sets:
         if files is None:
             configs = read_configurations(args.bapst)
