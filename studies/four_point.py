@@ -21,7 +21,8 @@ import numpy as np
 from studies.common import ISO, REFERENCE
 
 #: the N = 4096 test sets (data/reference/README.md)
-LARGE = {1.0: REFERENCE / "ka4096-T1.00.h5", 0.64: REFERENCE / "ka4096-T0.64.h5", 0.56: REFERENCE / "ka4096-T0.56.h5"}
+LARGE = {1.0: REFERENCE / "ka4096-T1.00.h5", 0.64: REFERENCE / "ka4096-T0.64.h5", 0.56: REFERENCE / "ka4096-T0.56.h5",
+         0.5: REFERENCE / "ka4096-T0.50.h5"}
 
 
 def state_point(files, q_max: float = 1.5) -> list[dict]:

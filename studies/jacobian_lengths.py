@@ -3,7 +3,7 @@ holding 90% of the summed sensitivity), per temperature and time, beside the phy
 
     python -m studies.jacobian_lengths [--network ka-all] [--marked 16] [--temperatures 0.5] [--out FILE.json]
 
-On the N = 4096 test sets (data/reference: T = 1.0, 0.64, 0.56; L = 15.0 sigma) and the published T = 0.44
+On the N = 4096 test sets (data/reference: T = 1.0, 0.64, 0.56, 0.50; L = 15.0 sigma) and the published T = 0.44
 configuration: each configuration is quenched (the network reads the inherent state), ``--marked`` A particles
 are marked, and the Jacobian of each output with respect to every particle's position (through the pair vectors;
 the node inputs held at their values, as in the validation) is summed per shell of the neighbour graph
