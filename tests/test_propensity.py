@@ -109,5 +109,7 @@ def test_states_spaced_in_tau_for_short_horizon_labels(tmp_path):
     assert "spacing" not in DatasetSpec(**{**common, "n_configs": 2}).record()
     assert DatasetSpec(**common).state_spacing(1.2) == pytest.approx(1.2)
     assert PRESETS["short-T0.64"].spacing == 4.0 and max(PRESETS["short-T0.64"].times) == 1.65
+    assert PRESETS["short-T0.50"].spacing == 8.0 and PRESETS["short-T0.50"].temperature == 0.5
+    assert max(PRESETS["short-T0.50"].times) == 1.65
     with pytest.raises(ParameterError, match="spacing=0.5"):
         DatasetSpec(spacing=MIN_SPACING / 2, **{k: v for k, v in common.items()})

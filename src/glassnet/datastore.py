@@ -75,6 +75,10 @@ KNOWN = {d.name: d for d in (
              "7d283d0e9cf33e24e1c252002328aee342540d9e74f45096e76e186ceaf02500",
              "T=0.64, dense short-horizon labels: 200 configurations 4 tau apart x 8 replicas, t <= 1.65 tau "
              "(39 MB); ~20 min MD + ~10 min quench"),
+    DataFile("short-T0.50", "short-T0.50", 1,
+             "379dcd7df7dccfbbc1b295b301fdca522a27fab22209cc3c8abf5e1c31547e13",
+             "T=0.50, dense short-horizon labels: 200 configurations 8 tau apart x 8 replicas, t <= 1.65 tau "
+             "(39 MB); ~20 min MD + ~5 min quench"),
     DataFile("single-T1.00", "single-T1.00", 2,
              "67f6e83a9b0f49ffa646eb6c4721f19665a7714b335ffede7f2892d3d803cb59",
              "T=1.0, 300 single-run configurations, t <= 5.2 tau (55 MB)"),

@@ -251,6 +251,9 @@ PRESETS: dict = {
     # origins 16 tau apart; equilibration 10 tau_alpha as everywhere
     "single-T0.50": SingleRunSpec(temperature=0.50, n_runs=12, n_origins=25, origin_spacing=16.0,
                                   times=tuple(half_decades(0.165, 520))),
+    # dense short-horizon labels at T = 0.50: as short-T0.64, 8 tau apart (10 tau_alpha of chain for 200)
+    "short-T0.50": DatasetSpec(temperature=0.50, n=1000, n_configs=200, splits=(180, 20, 0), n_replicas=8,
+                               times=tuple(half_decades(0.165, 1.65)), spacing=8.0),
     # its iso-configurational test data: 1 validation and 3 test configurations, 30 replicas to 165 tau (past
     # tau_alpha ~ 120 tau); ~40 CPU-minutes at N = 1000
     "ka-T0.50": DatasetSpec(temperature=0.50, n=1000, n_configs=4, splits=(0, 1, 3),
