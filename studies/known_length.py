@@ -6,7 +6,7 @@ each output are set beside the same three measures of the exact target (the same
 ablation and perturbation of the function itself, its Jacobian analytically).
 
     python -m studies.known_length --train single-T0.64 --configs 60 --probe data/reference/ka4096-T0.64.h5 \\
-        --radii 1 2 3 4 --layers 5 --steps 1000 --out-dir ../runs/known_length
+        --radii 1 2 3 4 5 6 --layers 5 --steps 1000 --out-dir ../runs/known_length
 
 Writes ``known_length.json`` into the run folder, ``docs/known_length.png`` (``--figure``) and prints the table.
 
@@ -177,7 +177,7 @@ def main():
                     "dataset name; their labels are ignored)")
     ap.add_argument("--configs", type=int, default=100, help="training configurations (then 5 for validation)")
     ap.add_argument("--probe", required=True, help="configurations to probe (e.g. N = 4096)")
-    ap.add_argument("--radii", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0], help="target ranges (sigma)")
+    ap.add_argument("--radii", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], help="target ranges (sigma)")
     ap.add_argument("--layers", type=int, default=5)
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--marked", type=int, default=16, help="marked A particles per probed configuration")
