@@ -177,7 +177,8 @@ def main():
                     "dataset name; their labels are ignored)")
     ap.add_argument("--configs", type=int, default=100, help="training configurations (then 5 for validation)")
     ap.add_argument("--probe", required=True, help="configurations to probe (e.g. N = 4096)")
-    ap.add_argument("--radii", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], help="target ranges (sigma)")
+    ap.add_argument("--radii", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                    help="target ranges (sigma)")
     ap.add_argument("--layers", type=int, default=5)
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--marked", type=int, default=16, help="marked A particles per probed configuration")
