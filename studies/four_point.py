@@ -69,6 +69,8 @@ def main():
             results[f"T={temp:g} {label}"] = rows
             for r in rows:
                 xi4 = f"{r['xi4']:.2f} +- {r['xi4_err']:.2f}" if not r["capped"] else f"* (> {r['box'] / 2:.1f})"
+                if not r["capped"] and not r["xi4_err"] <= 2 * r["xi4"]:
+                    xi4 = "- (no decay resolved)"
                 field = f"{r['field_xi']:.2f}" + ("*" if r["field_capped"] else "")
                 chi = f"{r['chi4']:.3f}" + (f" +- {r['chi4_se']:.3f}" if np.isfinite(r["chi4_se"]) else "")
                 print(f"| {temp:g} | {r['n']} ({r['n_configurations']}) | {r['time']:g} | "

@@ -88,7 +88,8 @@ def main():
         rows = []
         for k, t in enumerate(configs[0].times):
             x, f, q = lengths[k], fields[k], four[k]
-            xi4 = "-" if not np.isfinite(q["xi4"]) else ("*" if q["capped"] else f"{q['xi4']:.2f}")
+            unresolved = not np.isfinite(q["xi4"]) or q.get("xi4_err", 0.0) > 2 * q["xi4"]   # as four_point does
+            xi4 = "-" if unresolved else ("*" if q["capped"] else f"{q['xi4']:.2f}")
             print(f"| {temp:g} | {t:g} | {t / tau:.3g} | {x['shell']} +- {x['shell_err']:.2f} | "
                   f"{x['length']:.2f} +- {x['length_err']:.2f} | {x['beyond_shell_1']:.1%} / {x['beyond_shell_2']:.1%} | "
                   f"{f['xi']:.2f}{'*' if f['capped'] else ''} | {xi4} |", flush=True)
