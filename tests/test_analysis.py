@@ -110,6 +110,24 @@ def test_probe_of_a_two_layer_model_stops_at_shell_two(reference_configs, tmp_pa
     assert np.abs(abl[:, 2:, :]).max() < 1e-5
 
 
+def test_probe_of_a_network_that_reads_the_temperature(reference_configs, tmp_path):
+    """`glassnet probe ka-all` failed: the pushed configurations lost the temperature. A push of zero must
+    give back the unperturbed prediction (the same temperature and, after a fresh quench, the same inherent
+    state), and a real push must move it."""
+    from dataclasses import replace
+
+    c = replace(reference_configs[0], metadata={**reference_configs[0].metadata, "temperature": 0.64,
+                                                 "tau_alpha": 8.0})
+    torch.manual_seed(0)
+    cfg = EquivariantGN.adapt_config(EquivariantConfig(hidden=16, layers=2, n_outputs=2, temperature_input=True,
+                                                       time_input="absolute"), [c], [0.165, 1.65])
+    save_checkpoint(tmp_path / "t.pt", EquivariantGN(cfg), {"times": [0.165, 1.65]})
+    probe = ShellProbe(Predictor(tmp_path / "t.pt"), n_shells=2, pushes=(0.0, 0.1), n_marked=1, seed=3)
+    pert = probe.compute(c).perturbation                    # (P, M, S, K)
+    assert np.abs(pert[0]).max() < 1e-4 * np.abs(pert[1, :, 0]).max()
+    assert np.all(pert[1, :, 0] > 1e-5)
+
+
 def test_field_length_of_measured_and_shuffled_propensity(test_large, reference_configs):
     """Measured propensities correlate over sigma-scale distances after tau_alpha and hardly at the shortest
     time, the more so the longer the time; shuffling the field among particles destroys the correlation."""

@@ -332,7 +332,8 @@ class ShellProbe:
                 moves = [n for n in s_range if ((shells[m] > n) & movable).any()]
                 for n in moves:
                     moved = pos + push * unit * ((shells[m] > n) & movable)[:, None]
-                    inputs.append(pred.inputs(Configuration(moved, config.types, box)))
+                    # the state point goes with it (networks that read T); the inherent state does not
+                    inputs.append(pred.inputs(Configuration(moved, config.types, box, metadata=config.metadata)))
                 if moves:
                     out = predict_nodes(model, inputs, [int(i)] * len(inputs))
                     pert[p, m, moves] = np.abs(out - base[m]) * scale
