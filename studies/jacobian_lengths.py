@@ -11,8 +11,10 @@ the node inputs held at their values, as in the validation) is summed per shell 
 lies (glassnet.analysis.learned_length, cumulative), with bootstrap errors over marked particles, and the share of
 the summed sensitivity beyond shells 1 and 2 (a continuous measure of how far the network looks). Beside it: the
 decay length xi of the measured propensity correlation and the four-point length xi_4 of the overlap
-(studies.four_point). No perturbation (it would re-quench every pushed configuration: hours at N = 4096) and no
-ablation (an upper bound, docs/results/learned-length.md). Costs a few CPU-minutes per state point.
+(studies.four_point). No perturbation (it re-quenches every pushed configuration, ~4 min per marked particle
+at N = 4096, and for a network that reads the inherent state it measures the inputs' range) and no ablation (an
+upper bound): docs/results/learned-length.md has both for T = 0.50 and 0.44. Costs a few CPU-minutes per state
+point.
 """
 import argparse
 import json
