@@ -25,6 +25,11 @@ LARGE = {1.0: REFERENCE / "ka4096-T1.00.h5", 0.64: REFERENCE / "ka4096-T0.64.h5"
          0.5: REFERENCE / "ka4096-T0.50.h5"}
 
 
+def xi4_resolved(row: dict) -> bool:
+    """Whether a fitted xi_4 is a measurement: finite, and its error at most twice the length."""
+    return bool(np.isfinite(row["xi4"]) and row.get("xi4_err", 0.0) <= 2 * row["xi4"])
+
+
 def state_point(files, q_max: float = 1.5) -> list[dict]:
     """Per label time: chi_4 (mean, SE over configurations), xi_4 and its fit, and the propensity field's xi."""
     from glassnet.analysis import field_length
@@ -69,7 +74,7 @@ def main():
             results[f"T={temp:g} {label}"] = rows
             for r in rows:
                 xi4 = f"{r['xi4']:.2f} +- {r['xi4_err']:.2f}" if not r["capped"] else f"* (> {r['box'] / 2:.1f})"
-                if not r["capped"] and not r["xi4_err"] <= 2 * r["xi4"]:
+                if not r["capped"] and not xi4_resolved(r):
                     xi4 = "- (no decay resolved)"
                 field = f"{r['field_xi']:.2f}" + ("*" if r["field_capped"] else "")
                 chi = f"{r['chi4']:.3f}" + (f" +- {r['chi4_se']:.3f}" if np.isfinite(r["chi4_se"]) else "")

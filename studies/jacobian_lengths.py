@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from studies.common import BAPST_T044, bapst_tau_alpha
-from studies.four_point import LARGE, state_point
+from studies.four_point import LARGE, state_point, xi4_resolved
 
 
 def jacobian_length(predictor, configs, n_marked: int, seed: int = 0, n_shells: int = 8) -> list[dict]:
@@ -90,8 +90,7 @@ def main():
         rows = []
         for k, t in enumerate(configs[0].times):
             x, f, q = lengths[k], fields[k], four[k]
-            unresolved = not np.isfinite(q["xi4"]) or q.get("xi4_err", 0.0) > 2 * q["xi4"]   # as four_point does
-            xi4 = "-" if unresolved else ("*" if q["capped"] else f"{q['xi4']:.2f}")
+            xi4 = "*" if q["capped"] else (f"{q['xi4']:.2f}" if xi4_resolved(q) else "-")     # as four_point
             print(f"| {temp:g} | {t:g} | {t / tau:.3g} | {x['shell']} +- {x['shell_err']:.2f} | "
                   f"{x['length']:.2f} +- {x['length_err']:.2f} | {x['beyond_shell_1']:.1%} / {x['beyond_shell_2']:.1%} | "
                   f"{f['xi']:.2f}{'*' if f['capped'] else ''} | {xi4} |", flush=True)
