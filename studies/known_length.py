@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.analysis import ShellProbe, learned_length, shell_index
+from glassnet.analysis import ShellProbe, learned_length, radial_frame, shell_index
 from glassnet.descriptors import coarse_grain
 from glassnet.formats import read_configurations
 from glassnet.graph import build_graph
@@ -63,10 +63,7 @@ def exact_perturbation(config, radius: float, marked, shells: np.ndarray, n_shel
     full = local_b_fraction(pos, config.types, box, radius)
     out = np.zeros((len(marked), n_shells))
     for m, i in enumerate(marked):
-        d = pos - pos[i]
-        d -= box * np.round(d / box)
-        r = np.linalg.norm(d, axis=1)
-        unit = np.divide(d, r[:, None], out=np.zeros_like(d), where=r[:, None] > 0)
+        r, unit = radial_frame(pos, box, i)
         movable = r < box.min() / 2 - push
         for n in range(n_shells):
             moved = pos + push * unit * ((shells[m] > n) & movable)[:, None]
@@ -84,13 +81,10 @@ def exact_jacobian(config, radius: float, marked, shells: np.ndarray, n_shells: 
     b = (np.asarray(config.types) == 1).astype(float)
     out = np.zeros((len(marked), n_shells))
     for m, i in enumerate(marked):
-        d = pos - pos[i]
-        d -= box * np.round(d / box)
-        r = np.linalg.norm(d, axis=1)
+        r, unit = radial_frame(pos, box, i)
         near = (r < radius) & (r > 0)
         w = np.where(near, np.exp(-r / radius), 0.0)
         f = (b[i] + np.sum(w * b)) / (1.0 + w.sum())
-        unit = np.divide(d, r[:, None], out=np.zeros_like(d), where=r[:, None] > 0)
         grad = (-w / radius * (b - f) / (1.0 + w.sum()))[:, None] * unit       # (N, 3), zero beyond R
         grad[i] = -grad.sum(axis=0)
         mag = np.linalg.norm(grad, axis=1)

@@ -36,7 +36,7 @@ from .graph import Graph, build_graph
 from .models import architecture_of, predict_nodes, predict_tensors, subset_inputs
 from .models.base import EDGES, RECEIVERS, SENDERS
 
-__all__ = ["DEFAULT_SHELLS", "shell_index", "ShellProbe", "learned_length", "network_reach", "probe_warnings",
+__all__ = ["DEFAULT_SHELLS", "shell_index", "radial_frame", "ShellProbe", "learned_length", "network_reach", "probe_warnings",
            "field_length", "field_lengths", "field_length_lines"]
 
 #: shells 0 .. DEFAULT_SHELLS - 1 are probed unless asked otherwise (one default for the API, the CLI and the report)
@@ -206,16 +206,23 @@ def learned_length(change: np.ndarray, shell_distance: np.ndarray, fraction: flo
             "fraction": fraction, "criterion": "cumulative" if cumulative else "threshold"}
 
 
+def radial_frame(positions, box, centre: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) minimum-image distances (sigma) of every particle from particle ``centre`` in a periodic box, and
+    (N, 3) the unit vectors pointing away from it (zero for the centre itself)."""
+    pos = np.asarray(positions, float)
+    box = np.asarray(box, float)
+    d = pos - pos[int(centre)]
+    d -= box * np.round(d / box)
+    r = np.linalg.norm(d, axis=1)
+    return r, np.divide(d, r[:, None], out=np.zeros_like(d), where=r[:, None] > 0)
+
+
 def shell_distances(positions, box, marked, shells, n_shells: int) -> np.ndarray:
     """(M, S) mean distance (sigma, minimum image) of the particles of shell n from each marked particle (NaN
     where a shell is empty); ``shells``: (M, N) from :func:`shell_index`."""
-    pos = np.asarray(positions, float)
-    box = np.asarray(box, float)
     out = np.full((len(marked), n_shells), np.nan)
     for m, i in enumerate(marked):
-        d = pos - pos[int(i)]
-        d -= box * np.round(d / box)
-        r = np.linalg.norm(d, axis=1)
+        r, _ = radial_frame(positions, box, i)
         for n in range(n_shells):
             if (shells[m] == n).any():
                 out[m, n] = r[shells[m] == n].mean()
@@ -319,10 +326,7 @@ class ShellProbe:
         pert = np.empty((len(self.pushes), len(marked), self.n_shells, base.shape[1]))
         distance = shell_distances(pos, box, marked, shells, self.n_shells)
         for m, i in enumerate(tqdm(marked, desc="probe", unit="particle", disable=not progress)):
-            d = pos - pos[i]
-            d -= box * np.round(d / box)
-            r = np.linalg.norm(d, axis=1)
-            unit = np.divide(d, r[:, None], out=np.zeros_like(d), where=r[:, None] > 0)
+            r, unit = radial_frame(pos, box, i)
             for p, push in enumerate(self.pushes):
                 inputs = []
                 # particles within `push` of the half box stay put: pushed across it they would
