@@ -60,6 +60,27 @@ def test_k_step_network_feels_nothing_beyond_shell_k(two_step_predictor):
     assert d["reach"] == 2 and d["half_box"] == box.min() / 2
 
 
+def test_length_table_puts_each_measure_and_the_field_lengths_at_the_same_time():
+    from glassnet.analysis import LENGTH_COLUMNS, format_columns, length_table
+
+    nan = float("nan")
+    probe = {"times": [1.0, 10.0], "data_times": [1.0, 5.0],
+             "length_ablation": [{"shell": 2, "length": 2.5}, {"shell": 9, "length": nan}],
+             "length_perturbation": [{"shell": 1, "length": 1.4}, {"shell": 3, "length": 3.9}],
+             "length_jacobian": [{"shell": 2, "length": 2.6}, {"shell": 2, "length": 2.7}],
+             "field_length_measured": [{"xi": 0.5, "xi_err": 0.1}, {"xi": 4.0, "xi_err": 1.0, "capped": True}],
+             "field_length_predicted": [{"xi": 0.4, "xi_err": 0.05}, {"xi": 2.0, "xi_err": 0.2}]}
+    rows = length_table(probe)
+    assert rows[0] == ("1", "2 (2.50)", "1 (1.40)", "2 (2.60)", "0.50 +- 0.10", "0.40 +- 0.05")
+    # no measured field at t = 10 (the data stop at 5): blank, not the t = 5 value; a shell past every probed
+    # one has no distance
+    assert rows[1] == ("10", "9", "3 (3.90)", "2 (2.70)", "", "2.00 +- 0.20")
+    probe["data_times"] = [1.0, 10.0]
+    assert length_table(probe)[1][4] == "4.00 +- 1.00*"          # the box does not resolve it
+    text = format_columns(LENGTH_COLUMNS, rows).splitlines()
+    assert len(text) == 3 and len({len(line) for line in text}) == 1 and "xi measured" in text[0]
+
+
 def test_probe_warnings_name_what_caps_a_length():
     from glassnet.analysis import probe_warnings
 
@@ -73,9 +94,10 @@ def test_probe_warnings_name_what_caps_a_length():
     probe["length_ablation"][0] = {"shell": 3, "length": 4.6}
     probe["length_perturbation"] = [{"shell": 3, "length": 4.4}, {"shell": 3, "length": 4.4}]
     w = probe_warnings(probe)
-    assert len(w) == 4 and w[1] == ("ablation at t=1, t=10: the learned shell reaches the network's reach "
+    assert len(w) == 4 and w[1] == ("ablation at every time: the learned shell reaches the network's reach "
                                     "(3 message-passing steps): the architecture caps it")
-    assert w[2].startswith("perturbation at t=1 (4.40 sigma), t=10 (4.40 sigma): the learned length reaches")
+    assert w[0].startswith("ablation at t=1 (4.60 sigma), t=10 (4.50 sigma): the learned length reaches")
+    assert w[2].startswith("perturbation at every time (4.40 sigma): the learned length reaches")
 
 
 def test_probe_properties_need_compute(two_step_predictor):

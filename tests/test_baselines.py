@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from glassnet.baselines import (MLPBaseline, RidgeBaseline, descriptor_baseline_table, neighbour_count,
-                                physics_baseline_table, potential_energy, voronoi_volume)
+from glassnet.baselines import (MLPBaseline, RidgeBaseline, baseline_rows, descriptor_baseline_table,
+                                neighbour_count, physics_baseline_table, potential_energy, voronoi_volume)
 from glassnet.core import Configuration
 from glassnet.forcefield import lattice_configuration, reference_energy_forces
 
@@ -81,6 +81,25 @@ def test_tables_pick_the_sign_on_train_and_score_test():
     assert {r["model"] for r in rows} == {"descriptors+ridge", "descriptors+mlp"}
     ridge_t0 = next(r for r in rows if r["model"] == "descriptors+ridge" and r["output"] == 0)
     assert ridge_t0["r_mean"] > 0.5          # structure predicts the structural target
+
+
+def test_a_test_file_without_a_train_split_gets_physics_baselines_signed_on_valid(tmp_path, caplog):
+    """Bug: `glassnet baselines` / `report` on glassnet's reference sets (valid + test splits only, e.g.
+    data/reference/ka-T0.50.h5) stopped with "has no configurations in split 'train'"."""
+    from glassnet.formats.hdf5 import write_dataset
+
+    configs = []
+    for s, split in enumerate(["valid", "test", "test"]):
+        pos, typ, box = _system(300, seed=20 + s)
+        count = neighbour_count(Configuration(pos, typ, box))
+        noise = np.random.default_rng(s).normal(0, 1, len(pos))
+        configs.append(Configuration(pos, typ, box, np.stack([-count + noise]), metadata={"split": split}))
+    write_dataset(tmp_path / "ref.h5", configs, [1.0], {"temperature": 0.64})
+    rows = baseline_rows(tmp_path / "ref.h5", "test")
+    row = next(r for r in rows if r["model"] == "neighbour_count")
+    assert row["note"] == "sign -; sign chosen on the valid split" and row["r_mean"] > 0.5
+    assert row["n_configurations"] == 2 and not any(r["kind"] == "descriptor" for r in rows)
+    assert "no train split, so no descriptor baselines" in caplog.text
 
 
 def test_harmonic_baselines_rows_where_defined():

@@ -192,7 +192,12 @@ def test_probe_of_a_dataset_names_its_temperature(tmp_path, capsys, two_step_pre
     # the physical length beside the learned one: one per data time and one per network output
     assert len(result["field_length_measured"]) == len(result["data_times"])
     assert len(result["field_length_predicted"]) == len(result["times"])
-    assert "decay length of the measured propensity correlation" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    # one table, a row per network output: the three learned shells beside the field lengths
+    head = next(i for i, line in enumerate(out) if "xi measured" in line)
+    assert out[head].split()[:4] == ["t", "(tau)", "ablation", "perturbation"]
+    rows = [line.split()[0] for line in out[head + 1: head + 1 + len(result["times"])]]
+    assert [float(t) for t in rows] == result["times"]
 
 
 

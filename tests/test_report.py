@@ -44,10 +44,32 @@ def test_report_end_to_end(tmp_path, two_step_predictor, monkeypatch):
     probe = json.loads((tmp_path / "rep" / "probe.json").read_text())
     assert probe["reach"] == 2 and probe["half_box"] > 3
     # the physical length beside the learned one: the toy targets (x, y coordinates) correlate over the box
-    assert len(probe["field_length_measured"]) == 2 and "decay length of the measured propensity" in html
+    assert len(probe["field_length_measured"]) == 2 and "<th>xi measured</th>" in html
+    assert html.count("<th>jacobian</th>") == 1 and "20 configurations" not in html
+    assert "training data: " in html and "{'n_configurations'" not in html
     warnings = probe_warnings(probe)
     assert all(html_lib.escape(w) in html for w in warnings) and (bool(warnings) != ("neither caps" in html))
     assert (tmp_path / "rep" / "report.log").read_text().count("report: ") >= 4
     assert main(["figures", "--results", str(tmp_path / "rep" / "results.csv"), "--probe",
                  str(tmp_path / "rep" / "probe.json"), "--out-dir", str(tmp_path / "figs")]) == 0
     assert (tmp_path / "figs" / "r_vs_time.pdf").exists()
+
+
+def test_the_mobility_figure_shows_the_last_time_network_and_data_share():
+    """Bug: `glassnet report ka-T0.50 data/reference/ka-T0.50.h5` (a network to 520 tau, labels to 165) failed
+    with an IndexError: the figure took the label row by the network's output position."""
+    from types import SimpleNamespace
+
+    from glassnet.report import _last_shared_time
+
+    targets = np.arange(3 * 4, dtype=float).reshape(3, 4)
+    config = Configuration(np.zeros((4, 3)), np.zeros(4, int), np.full(3, 9.0), targets, np.array([0.5, 5.0, 50.0]))
+    net = SimpleNamespace(times=[0.5, 5.0, 50.0, 500.0], output_index=[0, 1, 2, 3])
+    k, measured = _last_shared_time(net, config, 4)
+    assert k == 2 and np.array_equal(measured, targets[2])
+    net = SimpleNamespace(times=[5.0, 500.0], output_index=[0, 1])           # outputs at other positions
+    k, measured = _last_shared_time(net, config, 2)
+    assert k == 0 and np.array_equal(measured, targets[1])
+    k, measured = _last_shared_time(SimpleNamespace(times=None, output_index=[2, 5]),
+                                    Configuration(config.positions, config.types, config.box, targets), 2)
+    assert k == 0 and np.array_equal(measured, targets[2])                 # by position where no times

@@ -37,7 +37,8 @@ from .models import architecture_of, predict_nodes, predict_tensors, subset_inpu
 from .models.base import EDGES, RECEIVERS, SENDERS
 
 __all__ = ["DEFAULT_SHELLS", "shell_index", "radial_frame", "ShellProbe", "learned_length", "network_reach", "probe_warnings",
-           "field_length", "field_lengths", "field_length_lines"]
+           "field_length", "field_lengths", "LENGTH_COLUMNS", "length_table", "length_note",
+           "format_columns"]
 
 #: shells 0 .. DEFAULT_SHELLS - 1 are probed unless asked otherwise (one default for the API, the CLI and the report)
 DEFAULT_SHELLS = 9
@@ -87,8 +88,19 @@ def probe_warnings(probe: dict) -> list[str]:
         if x.get("capped"):
             causes.setdefault(f"{what} propensity correlation: 3 x its decay length exceeds half the box: the "
                               "box does not resolve it", []).append(_when(t, f"{x['xi']:.2f} sigma"))
-    return [f"{cause.split(':', 1)[0]} at {', '.join(where)}:{cause.split(':', 1)[1]}"
+    n_times = len(times)
+    return [f"{cause.split(':', 1)[0]} at {_where(where, n_times)}:{cause.split(':', 1)[1]}"
             for cause, where in causes.items()]
+
+
+def _where(where: list[str], n_times: int) -> str:
+    """'t=1 (2.0 sigma), t=10 (2.5 sigma)'; 'every time' (with the value, '(2.0 sigma)') when the list covers
+    every output time with one value or none."""
+    values = {w.partition(" ")[2] for w in where}
+    if n_times > 1 and len(where) == n_times and len(values) == 1:
+        value = values.pop()
+        return "every time" + (f" {value}" if value else "")
+    return ", ".join(where)
 
 
 def _when(t, value: str = "") -> str:
@@ -159,11 +171,51 @@ def field_lengths(predictor, configs) -> dict:
             "data_times": [float(t) for t in configs[0].times]}
 
 
-def field_length_lines(probe: dict) -> list[str]:
-    """One line per time of the measured and predicted decay lengths of a probe dict (see :func:`field_lengths`)."""
-    return [f"{f't={t:g}' if t is not None else 'output'}: decay length of the {what} propensity correlation "
-            f"{x['xi']:.2f} +- {x['xi_err']:.2f} sigma ({x['n_configs']} configurations)"
-            f"{' (the box does not resolve it)' if x['capped'] else ''}" for what, t, x in _field_records(probe)]
+#: the columns of :func:`length_table`
+LENGTH_COLUMNS = ("t (tau)", "ablation", "perturbation", "jacobian", "xi measured", "xi predicted")
+
+
+def length_table(probe: dict) -> list[tuple[str, ...]]:
+    """A probe dict's lengths as one table, a row per network output (columns :data:`LENGTH_COLUMNS`).
+
+    Per measure (shell ablation and perturbation: threshold criterion; Jacobian: cumulative), the learned shell and
+    its mean distance, 'shell n (d sigma)'; beside them the decay length xi (sigma) of the measured propensity
+    correlation at the same time (blank where the data have no such time) and of the predicted one; '*' marks a
+    length the box does not resolve. Text cells, for the CLI and the report alike.
+    """
+    times = probe.get("times") or [None] * len(probe.get("length_ablation", []))
+    measured = {round(float(t), 9): x for t, x in zip(probe.get("data_times") or [],
+                                                       probe.get("field_length_measured", []))}
+    predicted = probe.get("field_length_predicted") or [None] * len(times)
+
+    def shell(x):
+        d = f" ({x['length']:.2f})" if np.isfinite(x["length"]) else ""
+        return f"{x['shell']}{d}"
+
+    def xi(x):
+        return "" if x is None else f"{x['xi']:.2f} +- {x['xi_err']:.2f}{'*' if x.get('capped') else ''}"
+
+    rows = []
+    for k, t in enumerate(times):
+        cells = [shell(probe[f"length_{e}"][k]) if probe.get(f"length_{e}") else ""
+                 for e in ("ablation", "perturbation", "jacobian")]
+        at = measured.get(round(float(t), 9)) if t is not None else None
+        rows.append((f"{t:g}" if t is not None else str(k), *cells, xi(at), xi(predicted[k])))
+    return rows
+
+
+def length_note(fraction: float) -> str:
+    """What the columns of :func:`length_table` mean, for a probe of threshold ``fraction``."""
+    return (f"Learned shell (its mean distance, sigma) per measure: ablation and perturbation, the first shell whose "
+            f"change is below {fraction:g} x shell 0's; jacobian, the shell holding {1 - fraction:.0%} of the summed "
+            "sensitivity (the measure checked against targets of known range). xi: decay length (sigma) of the "
+            "propensity correlation of the data and of the network ('*': the box does not resolve it).")
+
+
+def format_columns(header, rows) -> str:
+    """Rows of text cells as aligned plain-text columns under ``header``."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(line, widths)) for line in [header, *rows])
 
 
 def learned_length(change: np.ndarray, shell_distance: np.ndarray, fraction: float = 0.1,

@@ -26,6 +26,8 @@ configurations have inherent states.
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from . import hessian as _hessian
@@ -46,6 +48,9 @@ __all__ = [
     "RidgeBaseline", "MLPBaseline", "physics_baseline_table", "descriptor_baseline_table",
     "baseline_rows",
 ]
+
+log = logging.getLogger(__name__)
+
 
 # ------------------------------------------------------------------------------------------------
 # Physics-inspired predictors
@@ -251,13 +256,14 @@ class MLPBaseline:
 # ------------------------------------------------------------------------------------------------
 # Tables
 # ------------------------------------------------------------------------------------------------
-def physics_baseline_table(train, test, data="", split="test", names=None) -> list[dict]:
+def physics_baseline_table(train, test, data="", split="test", names=None, sign_split: str = "train") -> list[dict]:
     """Pearson r (A particles) of each physics baseline on ``test``, its sign chosen on ``train``.
 
     Args:
         train, test: lists of :class:`Configuration` with targets (T, N); ``train`` may equal ``test``
             when there is no separate training data (then the sign is chosen on the same data, and the
             note says so).
+        sign_split: the split ``train`` is, for the note ('valid' for a test file without a train split).
     """
     rows = []
     times = test[0].times
@@ -288,7 +294,7 @@ def physics_baseline_table(train, test, data="", split="test", names=None) -> li
         sign = np.sign(np.nan_to_num(r_train.mean(axis=0)))
         sign[sign == 0] = 1
         r = r_test * sign
-        same = "sign chosen on the same data" if train is test else "sign chosen on the train split"
+        same = "sign chosen on the same data" if train is test else f"sign chosen on the {sign_split} split"
         for k, row in enumerate(_rows(name, "physics", data, split, times, r)):
             if not np.all(np.isfinite(r[:, k])):
                 continue                                   # e.g. the harmonic propagator beyond HARMONIC_T_MAX
@@ -341,10 +347,16 @@ def baseline_rows(data, split: str = "test", descriptors: bool = True, seed: int
     names = list(PHYSICS_BASELINES) + (list(HARMONIC_BASELINES) if harmonic else [])
     data = Splits.of(data, types)
     if data.has_splits:
-        train, test = data.train, data.get(split)
-        rows = physics_baseline_table(train, test, data.name, split, names)
-        if descriptors:
-            rows += descriptor_baseline_table(train, data.valid, test, data.name, split, seed)
+        train, valid = data.get("train", allow_empty=True), data.get("valid", allow_empty=True)
+        test = data.get(split)
+        # a test file (glassnet's reference sets: valid + test) has nothing to fit on: signs come from valid
+        signs, sign_split = (train, "train") if train else (valid, "valid") if valid else (test, split)
+        rows = physics_baseline_table(signs, test, data.name, split, names, sign_split)
+        if descriptors and train and valid:
+            rows += descriptor_baseline_table(train, valid, test, data.name, split, seed)
+        elif descriptors:
+            log.warning(f"{data.name}: no {'train' if not train else 'valid'} split, so no descriptor "
+                        "baselines (they are fitted on train and selected on valid)")
         return rows
     test = data.get(None)
     return physics_baseline_table(test, test, data.name, "", names)

@@ -9,10 +9,13 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
-from .analysis import DEFAULT_SHELLS, ShellProbe, field_length_lines, field_lengths, probe_warnings
+from .analysis import (DEFAULT_SHELLS, LENGTH_COLUMNS, ShellProbe, field_lengths, length_note, length_table,
+                       probe_warnings)
 from .baselines import baseline_rows
-from .evaluation import evaluation_rows, network_name, write_results
+from .evaluation import evaluation_rows, match_outputs, network_name, write_results
 from .formats import Splits
 from .plots import correlation_vs_time, length_vs_time, mobility_slice, save, shell_change
 from .training import Predictor
@@ -60,15 +63,13 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
     progress("report: figures")
     c = test[0]
     pred = predictor.predict(c)
-    k_last = pred.shape[1] - 1
-    idx = predictor.output_index
+    k_last, measured = _last_shared_time(predictor, c, pred.shape[1])
     temperature = c.metadata.get("temperature")
     figures = [
         ("Measured (left) and predicted (right) propensity in a slab of the first test configuration at "
          f"t={times[k_last] if times else '?'} τ, with the 10% most mobile A particles (measured) as dots; "
          "colour scales set on the A particles.",
-         save(mobility_slice(c.positions, c.box, pred[:, k_last],
-                             c.targets[idx[k_last]] if c.targets is not None else None, c.types,
+         save(mobility_slice(c.positions, c.box, pred[:, k_last], measured, c.types,
                              time=times[k_last] if times else None, temperature=temperature, title=label),
               out / "fig1_mobility_slice")[0]),
         ("Pearson r against time: network, baselines and the noise ceiling of the data.",
@@ -77,15 +78,11 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
          save(shell_change([probe_dict], "ablation"), out / "fig3_shell_ablation")[0]),
         ("Change when all shells beyond n are pushed outwards by 0.1 σ.",
          save(shell_change([probe_dict], "perturbation"), out / "fig3b_shell_perturbation")[0]),
-        ("Learned length (ablation; threshold 10% of the change at shell 0, solid) against time, beside the decay "
-         "length of the measured (dashed) and predicted (dotted) propensity correlation of the split; ringed: "
-         "the box does not resolve it.",
-         save(length_vs_time([probe_dict], "ablation"), out / "fig4_learned_length")[0]),
+        ("Learned length (Jacobian: the shell holding 90% of the summed sensitivity, solid) against time, beside "
+         "the decay length of the measured (dashed) and predicted (dotted) propensity correlation of the split; "
+         "ringed: the box does not resolve it.",
+         save(length_vs_time([probe_dict], "jacobian"), out / "fig4_learned_length")[0]),
     ]
-    lengths = "\n".join(
-        f"t={(times[k] if times else k)!s:>8}: shell {x['shell']} +- {x['shell_err']:.2f}, "
-        f"length {x['length']:.2f} +- {x['length_err']:.2f} sigma"
-        for k, x in enumerate(probe_dict["length_ablation"]))
     warnings = probe_warnings(probe_dict)
     for w in warnings:
         progress(f"report: warning: {w}")
@@ -95,18 +92,45 @@ def make_report(checkpoint, data, out_dir, split: str = "test", n_marked: int = 
         ("Made by", made),
         ("Inputs", f"checkpoint: {checkpoint}\ndata: {data.name} (split {split or 'whole file'}, "
                    f"{len(test)} configurations)\nmodel: {predictor.model.config}\n"
-                   f"training data: {predictor.meta.get('training_data')}"),
-        ("Learned length (shell ablation)", lengths + (
+                   f"training data: {_training_data(predictor.meta.get('training_data'))}"),
+        ("Learned length by three measures, beside the physical length", length_note(probe.fraction) + (
             "\n\nWarning: " + "\nWarning: ".join(warnings) if warnings else
             f"\n\n(half box {probe_dict['half_box']:.2f} sigma, network reach {probe_dict['reach']} shells: "
-            "neither caps these lengths)")),
-        ("Physical length beside it (decay length of the propensity correlation, A particles)",
-         "\n".join(field_length_lines(probe_dict))),
+            "neither caps these lengths)"), (LENGTH_COLUMNS, length_table(probe_dict))),
     ]
     path = write_report(out / "report.html", f"glassnet report: {label}", sections,
                         [(cap, png) for cap, png in figures], rows)
     progress(f"report: wrote {path} in {time.perf_counter() - t0:.0f} s")
     return path
+
+
+def _last_shared_time(predictor, config, n_outputs: int):
+    """The last network output whose time the configuration has labels for (matched by time, as ``evaluate``
+    does: a network trained to 520 tau on data labelled to 165 shows 165), and that label row (None without
+    labels)."""
+    if config.targets is None:
+        return n_outputs - 1, None
+    outputs, rows = match_outputs(predictor.times, config.times)
+    if outputs is None:                              # no time grid: the checkpoint's own pairing by position
+        rows = [int(i) for i in predictor.output_index[:n_outputs]]
+        outputs = [k for k, i in enumerate(rows) if i < len(config.targets)]
+        rows = [rows[k] for k in outputs]
+    if not outputs:
+        return n_outputs - 1, None
+    return outputs[-1], np.asarray(config.targets)[rows[-1]]
+
+
+def _training_data(info) -> str:
+    """A checkpoint's record of its training data in words (what older checkpoints kept, as it is)."""
+    if not isinstance(info, dict) or "n_configurations" not in info:
+        return str(info)
+    n = sorted(set(info.get("n_particles") or []))
+    temps = ", ".join(f"{t:g}" for t in info.get("temperatures") or [])
+    text = (f"{info['n_configurations']} configurations" + (f" of N = {', '.join(map(str, n))}" if n else "")
+            + (f" at T = {temps}" if temps else "") + "; from " + "; ".join(info.get("sources") or ["?"]))
+    if info.get("validation"):
+        text += f"; validation: {info['validation']}"
+    return text + (f"; sha256 {info['sha256'][:12]}..." if info.get("sha256") else "")
 
 
 def _table_html(rows) -> str:
@@ -135,15 +159,21 @@ def _table_html(rows) -> str:
 
 def write_report(path, title: str, sections: list[tuple[str, str]], figures: list[tuple[str, Path]],
                  rows=None) -> Path:
-    """Write one self-contained HTML page: text sections, a result table and embedded PNG figures."""
+    """Write one self-contained HTML page: text sections (head, text[, (header, rows) of a table of text cells]),
+    a result table and embedded PNG figures."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
              "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
              "tr.network{font-weight:bold}tr.ceiling{font-style:italic;background:#f4f4f4}"
              "pre{white-space:pre-wrap;overflow-wrap:anywhere}"
              "img{max-width:100%}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
-    for head, text in sections:
+    for head, text, *table in sections:
         parts.append(f"<h2>{html.escape(head)}</h2><pre>{html.escape(text)}</pre>")
+        if table:
+            header, body = table[0]
+            parts.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
+                         + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                                   for row in body) + "</table>")
     if rows:
         parts.append("<h2>Pearson r on the test configurations (A particles)</h2><p>Mean over configurations; "
                      "[r / noise ceiling] for the network; the ceiling is how well the data's own replicas "

@@ -100,7 +100,8 @@ def _cmd_probe(args) -> int:
     configs = every[: args.configs]
     probe = ShellProbe(predictor, n_shells=args.shells, pushes=args.pushes, n_marked=args.marked,
                        fraction=args.fraction, seed=args.seed)
-    from ..analysis import field_length_lines, field_lengths, probe_warnings
+    from ..analysis import (LENGTH_COLUMNS, field_lengths, format_columns, length_note, length_table,
+                            probe_warnings)
 
     lengths = field_lengths(predictor, every)      # on every configuration of the split; first: it fails fast
     t0 = time.perf_counter()
@@ -113,12 +114,8 @@ def _cmd_probe(args) -> int:
         Path(tmp).write_text(json.dumps(result, indent=1, allow_nan=True))
     for message in probe_warnings(result):
         log.warning(message)
-    for k, x in enumerate(probe.lengths("ablation")):
-        t = predictor.times[k] if predictor.times else k
-        others = ", ".join(f"{e} shell {result[f'length_{e}'][k]['shell']}" for e in ("perturbation", "jacobian"))
-        print(f"t={t}: learned shell {x['shell']} +- {x['shell_err']:.2f}, length {x['length']:.2f} +- "
-              f"{x['length_err']:.2f} sigma (ablation, change < {args.fraction:g} x shell-0 change; {others})")
-    print("\n".join(field_length_lines(result)))
+    print(length_note(args.fraction))
+    print(format_columns(LENGTH_COLUMNS, length_table(result)))
     log.info(f"wrote {args.out}")
     return 0
 
