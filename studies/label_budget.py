@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--out-dir", default="runs/budget")
     ap.add_argument("--csv", help="append the rows here (temperature, protocol, label, configurations, "
                     "cpu_hours, seeds, time, r, ceiling) for studies/budget_figure.py")
+    ap.add_argument("--recipe", action="store_true", help="train with the architecture's recipe (the shipped "
+                    "networks' inputs: harmonic estimates) instead of the bare model")
     ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                     help="an option of glassnet's model, as in `glassnet train --option` (e.g. multiscale=true); "
                     "the run folders are then named after the options")
@@ -84,8 +86,14 @@ def main():
 
     temperature = test[0].metadata.get("temperature")
 
+    def at(values, res_times, grid):
+        """Columns of ``values`` (over ``grid`` times) at ``res_times``."""
+        col = {round(float(t), 9): k for k, t in enumerate(grid)}
+        return np.asarray(values)[..., [col[round(float(t), 9)] for t in res_times]]
+
     def row(label, res, cost, n_configs, protocol="", seeds=1):
-        r = res["mean"]
+        r, res_times = res["mean"], res["times"]          # the times this network predicts (a short-horizon
+        ceil = at(ceiling, res_times, times)              # network: fewer than the test data's)
         if args.csv:
             new = not Path(args.csv).exists()
             with open(args.csv, "a", newline="") as f:
@@ -93,12 +101,12 @@ def main():
                 if new:
                     w.writerow(["temperature", "protocol", "label", "configurations", "cpu_hours", "seeds",
                                 "time", "r", "ceiling"])
-                for t, x, c in zip(times, r, ceiling):
+                for t, x, c in zip(res_times, r, ceil):
                     w.writerow([temperature, protocol, label, n_configs, "" if cost is None else cost / 3600,
                                 seeds, float(t), float(x), float(c)])
-        cells = " ".join(f"{x:.3f} [{x / c:.2f}]" for x, c in zip(r, ceiling))
+        cells = " ".join(f"{x:.3f} [{x / c:.2f}]" for x, c in zip(r, ceil))
         if reference:                        # paired difference to the shipped ensemble, SE over configurations
-            d = res["r"] - reference["r"]
+            d = res["r"] - at(reference["r"], res_times, reference["times"])
             se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
             cells += " | " + " ".join(f"{m:+.3f}+-{e:.3f}" for m, e in zip(d.mean(axis=0), se))
         hours = "-" if cost is None else f"{cost / 3600:.2f}"
@@ -106,7 +114,7 @@ def main():
         return res
 
     print(f"test: {len(test)} iso configurations ({', '.join(Path(p).name for p in args.test)}), "
-          f"times {times} tau; ceiling " + " ".join(f"{c:.3f}" for c in ceiling))
+          f"times {[float(t) for t in times]} tau; ceiling " + " ".join(f"{c:.3f}" for c in ceiling))
     print("| training labels | configurations | CPU-hours of data | r [r / ceiling] per time | paired "
           "difference to the shipped 3-seed ensemble (+- SE over test configurations) |")
     for names in ([args.shipped[0]], args.shipped) if len(args.shipped) > 1 else ([args.shipped[0]],):
@@ -123,15 +131,22 @@ def main():
     recipe = {} if args.lr is None else {"lr": args.lr}
     options = dict(o.split("=", 1) for o in args.option)
     suffix = "".join(f"-{k}={v}" for k, v in sorted(options.items()))
+    if args.recipe:
+        suffix += "-recipe"
     if args.model != "equivariant":
         suffix += f"-{args.model}" + ("" if args.lr is None else f"-lr{args.lr:g}")
     who = "" if args.model == "equivariant" else f"{args.model} network, "
 
     def train_seeds(train, tag):
+        def train_times(configs):            # the test times the labels have (short-horizon files: the first few)
+            have = {round(float(t), 9) for t in configs[0].times}
+            return [t for t in times if round(float(t), 9) in have]
+
         members = []
         for seed in args.seeds:
             out = Path(args.out_dir) / f"{tag}{suffix}-steps{args.steps}-seed{seed}"
-            fit(train, valid, out, args.model, options, times=times, plain=True, progress=False, steps=args.steps,
+            fit(train, valid, out, args.model, options, times=train_times(train), plain=not args.recipe,
+                progress=False, steps=args.steps,
                 seed=seed, eval_every=100, compile=True, **recipe)
             members.append(out / "best.pt")
         return members

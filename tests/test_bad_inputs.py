@@ -313,6 +313,34 @@ def test_second_job_on_a_file_is_refused_and_ctrl_c_is_one_line(tmp_path):
     assert pilot.exists() and not (tmp_path / "x.h5.lock").exists() and not (tmp_path / "x.h5").exists()
 
 
+
+def test_sigterm_stops_a_job_with_one_line_and_no_lock_left(tmp_path):
+    """`kill PID` (SIGTERM, what a batch scheduler sends at the end of its time) left `<file>.lock` behind and
+    printed a traceback-free but silent exit; it now stops like Ctrl-C: one line, exit 143, the lock removed and
+    the finished pieces kept for the rerun."""
+    import signal
+    import time
+
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "glassnet.cli", "simulate", str(tmp_path / "x.h5"), "--n", "300", "--configs", "12",
+           "--workers", "1", "-q"]
+    job = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        pilot = tmp_path / "x.h5.parts" / "pilot.npz"
+        t0 = time.time()
+        while not pilot.exists() and time.time() - t0 < 300 and job.poll() is None:
+            time.sleep(0.5)
+        assert pilot.exists() and job.poll() is None, job.stderr.read() if job.poll() is not None else "no pilot"
+        assert (tmp_path / "x.h5.lock").exists()
+        job.send_signal(signal.SIGTERM)              # the process alone, as `kill PID` does
+        _, err = job.communicate(timeout=120)
+    finally:
+        if job.poll() is None:
+            job.kill()
+    assert job.returncode == 143
+    assert err.strip().splitlines() == ["glassnet simulate: terminated (rerun the same command to resume)"], err
+    assert pilot.exists() and not (tmp_path / "x.h5.lock").exists() and not (tmp_path / "x.h5").exists()
+
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         results, before, after = run_all(Path(tmp))

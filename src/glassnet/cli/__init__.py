@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 
 from .. import __version__
 from ..core import GlassnetError
@@ -70,9 +72,19 @@ def _setup_logging(args) -> None:
     log.addHandler(err)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's or `kill`'s stop), raised like Ctrl-C so that locks and partial files are cleaned."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     if args.command in _NETWORK_COMMANDS:
         from ..runtime import tune_allocator
 
@@ -89,10 +101,13 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print(f"glassnet {args.command}: interrupted (rerun the same command to resume)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        how, code = ("terminated", 143) if isinstance(stop, _Terminated) else ("interrupted", 130)
+        print(f"glassnet {args.command}: {how} (rerun the same command to resume)", file=sys.stderr)
+        return code
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         for handler in list(log.handlers):
             if isinstance(handler, logging.FileHandler):
                 log.removeHandler(handler)
