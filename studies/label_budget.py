@@ -161,7 +161,7 @@ def main():
         for k in args.iso_configs:
             if k > len(iso):
                 raise SystemExit(f"--iso-configs {k}: the --iso files hold {len(iso)} training configurations")
-            cost = k * (n_rep * max(times) / rate + args.quench_seconds)
+            cost = k * (n_rep * max(iso[0].times) / rate + args.quench_seconds)     # MD to its own last time
             members = train_seeds(iso[:k], f"iso{n_rep}-configs{k}")
             for m in ([members[0]], members) if len(members) > 1 else ([members[0]],):
                 row(f"{who}{n_rep}-replica labels, {k} configurations ({len(m)} seed(s))",
