@@ -234,7 +234,11 @@ def _score(names, table, single, costs, data, out, args):
                 continue
             if ckpt == _shipped(name) and name.startswith("single"):
                 n_conf, cost = 12 * 25, costs[t](25, cap=False)   # trained on all 25 origins of the full file
-            res = evaluate(Predictor(ckpt), cs)
+            predictor = Predictor(ckpt)
+            # what the network was trained on, as it recorded it: the files may have grown since (ka-all of
+            # 2026-12-03 saw 912 configurations; today's files give 1,056 for the same origins)
+            n_conf = (predictor.meta.get("training_data") or {}).get("n_configurations", n_conf)
+            res = evaluate(predictor, cs)
             cells = " ".join(f"{r:.3f} [{r / c:.2f}]" for r, c in zip(res["mean"], ceilings[t]))
             diffs = []
             for other in (ref, ref6):
